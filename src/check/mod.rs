@@ -1,0 +1,136 @@
+//! AST → checked [`ir::Rule`](crate::ir::Rule)s: rule ids, annotations, normalised
+//! conditions. All problems are collected, not only the first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{ErrorKind, PolicyDiagnostic, Source};
+use crate::ir::{self, Expr, Glob, Test};
+use crate::syntax::ast::{self, Condition, Predicate, Span};
+
+/// Checks parsed sources, in load order, into IR rules.
+///
+/// Rules without `@id` are named `rule-N`, N counting every rule of every source from 1.
+pub(crate) fn check(
+    sources: &[Source],
+    policies: &[ast::Policy],
+) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
+    let mut errors = Vec::new();
+    let mut rules = Vec::new();
+    let mut seen: HashMap<Arc<str>, (usize, Span)> = HashMap::new();
+    let mut position = 0usize;
+    for (source_index, (source, policy)) in sources.iter().zip(policies).enumerate() {
+        for rule in &policy.rules {
+            position += 1;
+            let mut id: Option<(String, Span)> = None;
+            let mut annotations = Vec::new();
+            for a in &rule.annotations {
+                if a.name != "id" {
+                    annotations.push((a.name.clone(), a.value.clone()));
+                    continue;
+                }
+                if id.is_some() {
+                    errors.push(
+                        PolicyDiagnostic::new(
+                            ErrorKind::DuplicateId,
+                            source,
+                            a.span,
+                            "rule has more than one `@id`",
+                        )
+                        .with_help("keep one `@id` per rule"),
+                    );
+                } else if a.value.is_empty() {
+                    errors.push(
+                        PolicyDiagnostic::new(
+                            ErrorKind::Annotation,
+                            source,
+                            a.span,
+                            "`@id` is empty",
+                        )
+                        .with_help("give the rule a name, such as `@id(\"cloud-engineers\")`"),
+                    );
+                } else {
+                    id = Some((a.value.clone(), a.span));
+                }
+            }
+            let (id, id_span) = id.unwrap_or_else(|| (format!("rule-{position}"), rule.span));
+            let id: Arc<str> = id.into();
+            if let Some((first_source, first_span)) = seen.get(&id) {
+                let first = &sources[*first_source];
+                let loc = crate::error::Location::of_offset(&first.text, first_span.start);
+                errors.push(
+                    PolicyDiagnostic::new(
+                        ErrorKind::DuplicateId,
+                        source,
+                        id_span,
+                        format!("duplicate rule id `{id}`"),
+                    )
+                    .with_help(format!(
+                        "`{id}` is first used at {}:{}:{}; rule ids must be unique across all sources",
+                        first.name, loc.line, loc.column
+                    )),
+                );
+            } else {
+                seen.insert(id.clone(), (source_index, id_span));
+            }
+            rules.push(ir::Rule {
+                id,
+                effect: rule.effect,
+                who: lower(&rule.who),
+                what: lower(&rule.what),
+                annotations,
+                source: source_index,
+                span: rule.span,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Lowers an AST condition to its IR form.
+pub(crate) fn lower(condition: &Condition) -> Expr {
+    match condition {
+        Condition::Any(_) => Expr::Any,
+        Condition::Or(cs, _) => Expr::Or(cs.iter().map(lower).collect()),
+        Condition::And(cs, _) => Expr::And(cs.iter().map(lower).collect()),
+        Condition::Not(c, _) => Expr::Not(Box::new(lower(c))),
+        Condition::Group(c, _) => lower(c),
+        Condition::Atom(a) => lower_atom(a),
+    }
+}
+
+fn lower_atom(atom: &ast::Atom) -> Expr {
+    let attribute = atom.attribute.clone();
+    let make = |test| Expr::Atom(ir::Atom {
+        attribute: attribute.clone(),
+        test,
+    });
+    match &atom.predicate {
+        Predicate::Has => make(Test::Has),
+        Predicate::Eq(v) => make(Test::Eq(v.clone())),
+        Predicate::Ne(v) => Expr::Not(Box::new(make(Test::Eq(v.clone())))),
+        Predicate::In(vs) => make(Test::In(vs.clone())),
+        Predicate::NotIn(vs) => Expr::Not(Box::new(make(Test::In(vs.clone())))),
+        Predicate::Like(g) => make(Test::Like(Glob::new(g))),
+        Predicate::Lt(n) => make(match n.checked_sub(1) {
+            Some(hi) => Test::Range { lo: i64::MIN, hi },
+            None => Test::EmptyRange,
+        }),
+        Predicate::Le(n) => make(Test::Range {
+            lo: i64::MIN,
+            hi: *n,
+        }),
+        Predicate::Gt(n) => make(match n.checked_add(1) {
+            Some(lo) => Test::Range { lo, hi: i64::MAX },
+            None => Test::EmptyRange,
+        }),
+        Predicate::Ge(n) => make(Test::Range {
+            lo: *n,
+            hi: i64::MAX,
+        }),
+    }
+}

@@ -1,0 +1,409 @@
+//! Checked rules → the indexed decision structure.
+//!
+//! Every rule is posted under one **anchor**: a disjunction of keys
+//! `(side, attribute, value)` (or `(side, attribute, present)`) of which at least one must
+//! hold for the rule to have any chance of applying. At decision time the request's own
+//! attributes are probed against the postings, and only the rules found there (plus a
+//! small always-check list of rules without any indexable atom) are evaluated. See
+//! `docs/ARCHITECTURE.md` for the diagram and the soundness argument; in short:
+//!
+//! * a **grant** applies only when both sides are *true*, so its anchor key must match
+//!   the request exactly (type included);
+//! * a **deny** applies when neither side is *false*, so it is also a candidate when the
+//!   anchor attribute is **absent** or carries a value of a type that makes the comparison
+//!   *unknown* (integer against string, a set against an integer). Those probes are
+//!   per attribute and per value kind, so their cost does not grow with the rule count.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use rustc_hash::FxHashMap;
+
+use crate::entity::{Entity, ValueRef};
+use crate::ir::{self, Expr, Test};
+use crate::syntax::ast::{Attribute, Effect, Literal};
+
+/// Which entity a key tests.
+pub(crate) const IDENTITY: usize = 0;
+/// Which entity a key tests.
+pub(crate) const RESOURCE: usize = 1;
+
+/// The kind of a literal, for the "unknown by type mismatch" probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str = 0,
+    Int = 1,
+    Bool = 2,
+}
+
+fn kind_of(l: &Literal) -> Kind {
+    match l {
+        Literal::Str(_) => Kind::Str,
+        Literal::Int(_) => Kind::Int,
+        Literal::Bool(_) => Kind::Bool,
+    }
+}
+
+/// Whether `value = literal-of-kind` is a comparison (true or false) rather than unknown.
+#[inline]
+fn comparable(value: ValueRef<'_>, kind: Kind) -> bool {
+    matches!(
+        (value, kind),
+        (ValueRef::Str(_) | ValueRef::Set(_), Kind::Str)
+            | (ValueRef::Int(_), Kind::Int)
+            | (ValueRef::Bool(_), Kind::Bool)
+    )
+}
+
+/// Rules posted under one key, split by effect; indices ascend (load order).
+#[derive(Debug, Default, Clone)]
+struct Postings {
+    grants: Vec<u32>,
+    denies: Vec<u32>,
+}
+
+impl Postings {
+    fn of(&self, effect: Effect) -> &[u32] {
+        match effect {
+            Effect::Grant => &self.grants,
+            Effect::Deny => &self.denies,
+        }
+    }
+
+    fn push(&mut self, effect: Effect, rule: u32) {
+        let list = match effect {
+            Effect::Grant => &mut self.grants,
+            Effect::Deny => &mut self.denies,
+        };
+        if list.last() != Some(&rule) {
+            list.push(rule);
+        }
+    }
+}
+
+/// Everything posted under one attribute of one side.
+#[derive(Debug, Default, Clone)]
+struct AttributePostings {
+    eq_str: FxHashMap<Box<str>, Postings>,
+    eq_int: FxHashMap<i64, Postings>,
+    eq_bool: [Postings; 2],
+    present: Postings,
+    /// Denies with an equality key of each [`Kind`] on this attribute: candidates when the
+    /// request's value makes that comparison unknown.
+    deny_by_kind: [Vec<u32>; 3],
+    /// Denies with any equality key on this attribute: candidates when it is absent.
+    deny_any: Vec<u32>,
+}
+
+/// The postings of one side (identity or resource).
+#[derive(Debug, Default, Clone)]
+struct SideIndex {
+    names: FxHashMap<Box<str>, AttributePostings>,
+    tags: FxHashMap<Box<str>, AttributePostings>,
+    /// Attributes that some deny anchors on with an equality key (probed for absence).
+    deny_attributes: Vec<Attribute>,
+}
+
+impl SideIndex {
+    fn postings_mut(&mut self, attribute: &Attribute) -> &mut AttributePostings {
+        let (map, key) = match attribute {
+            Attribute::Name(n) => (&mut self.names, n),
+            Attribute::Tag(k) => (&mut self.tags, k),
+        };
+        map.entry(key.as_str().into()).or_default()
+    }
+
+    fn postings(&self, attribute: &Attribute) -> Option<&AttributePostings> {
+        match attribute {
+            Attribute::Name(n) => self.names.get(n.as_str()),
+            Attribute::Tag(k) => self.tags.get(k.as_str()),
+        }
+    }
+}
+
+/// Sizes of the compiled structure, for reports and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Rules in the policy.
+    pub rules: usize,
+    /// Rules found through an equality or `in` key.
+    pub anchored_on_value: usize,
+    /// Rules found through a `has` key.
+    pub anchored_on_presence: usize,
+    /// Grants with no indexable atom: evaluated on every request.
+    pub unanchored_grants: usize,
+    /// Denies with no indexable atom: evaluated on every request.
+    pub unanchored_denies: usize,
+    /// Distinct keys posted.
+    pub keys: usize,
+}
+
+/// How many rules a request makes the index evaluate (duplicates included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Deny rules evaluated.
+    pub denies: usize,
+    /// Grant rules evaluated.
+    pub grants: usize,
+}
+
+/// One key an anchor may be posted under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Eq(usize, Attribute, Literal),
+    Present(usize, Attribute),
+}
+
+/// The indexed decision structure.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Index {
+    sides: [SideIndex; 2],
+    unanchored_grants: Vec<u32>,
+    unanchored_denies: Vec<u32>,
+    stats: IndexStats,
+}
+
+/// Anchor options of one condition: each option is a disjunction of keys, one of which
+/// must hold (grants: be true; denies: be true or unknown) for the condition to.
+fn options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
+    match expr {
+        Expr::Atom(a) => match &a.test {
+            Test::Eq(l) => out.push(vec![Key::Eq(side, a.attribute.clone(), l.clone())]),
+            Test::In(ls) => {
+                let mut keys: Vec<Key> = Vec::with_capacity(ls.len());
+                for l in ls {
+                    let k = Key::Eq(side, a.attribute.clone(), l.clone());
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+                out.push(keys);
+            }
+            Test::Has => out.push(vec![Key::Present(side, a.attribute.clone())]),
+            _ => {}
+        },
+        Expr::And(es) => es.iter().for_each(|e| options(e, side, out)),
+        Expr::Or(es) => {
+            // Every disjunct must be anchorable; take each one's shortest option.
+            let mut keys = Vec::new();
+            for e in es {
+                let mut sub = Vec::new();
+                options(e, side, &mut sub);
+                match sub.into_iter().min_by_key(Vec::len) {
+                    Some(best) => keys.extend(best),
+                    None => return,
+                }
+            }
+            keys.dedup();
+            out.push(keys);
+        }
+        Expr::Any | Expr::Not(_) => {}
+    }
+}
+
+fn cost(option: &[Key], counts: &HashMap<&Key, usize>) -> usize {
+    option
+        .iter()
+        .map(|k| {
+            let c = counts.get(k).copied().unwrap_or(0);
+            match k {
+                Key::Eq(..) => c,
+                // A presence key matches nearly every request that carries the attribute.
+                Key::Present(..) => c.saturating_mul(8).saturating_add(8),
+            }
+        })
+        .sum()
+}
+
+impl Index {
+    /// Builds the index over `rules` (indices are positions in `rules`).
+    pub(crate) fn build(rules: &[ir::Rule]) -> Index {
+        let all_options: Vec<Vec<Vec<Key>>> = rules
+            .iter()
+            .map(|r| {
+                let mut out = Vec::new();
+                options(&r.who, IDENTITY, &mut out);
+                options(&r.what, RESOURCE, &mut out);
+                out
+            })
+            .collect();
+        let mut counts: HashMap<&Key, usize> = HashMap::new();
+        for opts in &all_options {
+            for opt in opts {
+                for k in opt {
+                    *counts.entry(k).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut index = Index::default();
+        index.stats.rules = rules.len();
+        for (i, (rule, opts)) in rules.iter().zip(&all_options).enumerate() {
+            // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+            let r = i as u32;
+            match opts.iter().min_by_key(|o| cost(o, &counts)) {
+                None => match rule.effect {
+                    Effect::Grant => index.unanchored_grants.push(r),
+                    Effect::Deny => index.unanchored_denies.push(r),
+                },
+                Some(option) => {
+                    if option.iter().all(|k| matches!(k, Key::Eq(..))) {
+                        index.stats.anchored_on_value += 1;
+                    } else {
+                        index.stats.anchored_on_presence += 1;
+                    }
+                    for key in option {
+                        index.post(key, rule.effect, r);
+                    }
+                }
+            }
+        }
+        index.stats.unanchored_grants = index.unanchored_grants.len();
+        index.stats.unanchored_denies = index.unanchored_denies.len();
+        index.stats.keys = counts.len();
+        index
+    }
+
+    fn post(&mut self, key: &Key, effect: Effect, rule: u32) {
+        match key {
+            Key::Present(side, attribute) => {
+                self.sides[*side]
+                    .postings_mut(attribute)
+                    .present
+                    .push(effect, rule);
+            }
+            Key::Eq(side, attribute, literal) => {
+                let side_index = &mut self.sides[*side];
+                let ap = side_index.postings_mut(attribute);
+                match literal {
+                    Literal::Str(s) => ap.eq_str.entry(s.as_str().into()).or_default(),
+                    Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
+                    Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
+                }
+                .push(effect, rule);
+                if effect == Effect::Deny {
+                    let by_kind = &mut ap.deny_by_kind[kind_of(literal) as usize];
+                    if by_kind.last() != Some(&rule) {
+                        by_kind.push(rule);
+                    }
+                    let first_on_attribute = ap.deny_any.is_empty();
+                    if ap.deny_any.last() != Some(&rule) {
+                        ap.deny_any.push(rule);
+                    }
+                    if first_on_attribute {
+                        side_index.deny_attributes.push(attribute.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn stats(&self) -> IndexStats {
+        self.stats
+    }
+
+    /// Calls `f` with every candidate rule of `effect` for this request, possibly more
+    /// than once and in no particular order. Stops early when `f` breaks.
+    pub(crate) fn for_each_candidate(
+        &self,
+        effect: Effect,
+        identity: &Entity,
+        resource: &Entity,
+        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let unanchored = match effect {
+            Effect::Grant => &self.unanchored_grants,
+            Effect::Deny => &self.unanchored_denies,
+        };
+        for &r in unanchored {
+            f(r)?;
+        }
+        self.probe_side(&self.sides[IDENTITY], effect, identity, f)?;
+        self.probe_side(&self.sides[RESOURCE], effect, resource, f)
+    }
+
+    fn probe_side(
+        &self,
+        side: &SideIndex,
+        effect: Effect,
+        entity: &Entity,
+        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if !side.names.is_empty() {
+            for (name, value) in entity.attribute_map() {
+                if let Some(ap) = side.names.get(name.as_str()) {
+                    probe_value(ap, effect, value.as_ref(), f)?;
+                }
+            }
+        }
+        if !side.tags.is_empty() {
+            for (key, value) in entity.tag_map() {
+                if let Some(ap) = side.tags.get(key.as_str()) {
+                    probe_value(ap, effect, ValueRef::Str(value), f)?;
+                }
+            }
+        }
+        if effect == Effect::Deny {
+            for attribute in &side.deny_attributes {
+                if entity.value_of(attribute).is_none() {
+                    if let Some(ap) = side.postings(attribute) {
+                        for &r in &ap.deny_any {
+                            f(r)?;
+                        }
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[inline]
+fn emit(
+    list: &[u32],
+    f: &mut impl FnMut(u32) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    for &r in list {
+        f(r)?;
+    }
+    ControlFlow::Continue(())
+}
+
+#[inline]
+fn probe_value(
+    ap: &AttributePostings,
+    effect: Effect,
+    value: ValueRef<'_>,
+    f: &mut impl FnMut(u32) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match value {
+        ValueRef::Str(s) => {
+            if let Some(p) = ap.eq_str.get(s) {
+                emit(p.of(effect), f)?;
+            }
+        }
+        ValueRef::Int(i) => {
+            if let Some(p) = ap.eq_int.get(&i) {
+                emit(p.of(effect), f)?;
+            }
+        }
+        ValueRef::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect), f)?,
+        ValueRef::Set(items) => {
+            if !ap.eq_str.is_empty() {
+                for item in items {
+                    if let Some(p) = ap.eq_str.get(item.as_str()) {
+                        emit(p.of(effect), f)?;
+                    }
+                }
+            }
+        }
+    }
+    emit(ap.present.of(effect), f)?;
+    if effect == Effect::Deny {
+        for kind in [Kind::Str, Kind::Int, Kind::Bool] {
+            if !comparable(value, kind) {
+                emit(&ap.deny_by_kind[kind as usize], f)?;
+            }
+        }
+    }
+    ControlFlow::Continue(())
+}
