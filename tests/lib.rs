@@ -1,0 +1,8 @@
+//! Integration tests, in one binary to keep link time down.
+
+mod cli;
+mod data_driven;
+mod differential;
+mod limits;
+mod reference;
+mod semantics;
