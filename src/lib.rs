@@ -38,6 +38,7 @@ mod error;
 pub mod ir;
 pub mod limits;
 mod policy;
+mod prepared;
 pub mod syntax;
 
 pub use compile::{Candidates, IndexStats};
@@ -46,4 +47,5 @@ pub use entity::{Entity, Identity, Resource, Value};
 pub use error::{Error, ErrorKind, InputError, Location, PolicyDiagnostic};
 pub use limits::Limits;
 pub use policy::Policy;
+pub use prepared::PreparedIdentity;
 pub use syntax::ast::{Attribute, Effect, Literal};

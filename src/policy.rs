@@ -169,6 +169,11 @@ impl Policy {
         crate::error::Location::of_offset(text, rule.span.start)
     }
 
+    /// The compiled index (for the per-identity fast path).
+    pub(crate) fn index(&self) -> &Index {
+        &self.inner.index
+    }
+
     /// Sizes of the compiled index.
     pub fn index_stats(&self) -> IndexStats {
         self.inner.index.stats()

@@ -321,6 +321,27 @@ impl Index {
         self.probe_side(&self.sides[RESOURCE], effect, resource, f)
     }
 
+    /// Rules of `effect` with no indexable atom (evaluated on every request).
+    pub(crate) fn unanchored(&self, effect: Effect) -> &[u32] {
+        match effect {
+            Effect::Grant => &self.unanchored_grants,
+            Effect::Deny => &self.unanchored_denies,
+        }
+    }
+
+    /// Calls `f` with the candidates of `effect` posted under keys of one side only
+    /// ([`IDENTITY`] or [`RESOURCE`]), probed with that side's `entity`; the unanchored
+    /// rules are not included. Used by the per-identity fast path.
+    pub(crate) fn for_each_candidate_on_side(
+        &self,
+        side: usize,
+        effect: Effect,
+        entity: &Entity,
+        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        self.probe_side(&self.sides[side], effect, entity, f)
+    }
+
     fn probe_side(
         &self,
         side: &SideIndex,

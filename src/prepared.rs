@@ -1,0 +1,345 @@
+//! The per-identity fast path: [`Policy::for_identity`] resolves the identity side of the
+//! index once, for callers (proxies, inventory views) that check many resources for one
+//! authenticated identity.
+//!
+//! Every rule is posted in the index under keys of one side only (see `src/compile/`), so
+//! the candidates of a request split into three disjoint groups: rules anchored on the
+//! identity, rules anchored on the resource, and the few unanchored rules. The first and
+//! the last depend on the identity alone: [`PreparedIdentity`] finds them once, evaluates
+//! their `WHO` condition once, and keeps only those that can still apply (grants whose
+//! `WHO` is *true*, denies whose `WHO` is not *false*). A decision then evaluates only the
+//! `WHAT` conditions of those rules, plus the resource-anchored candidates in full.
+
+use std::ops::ControlFlow;
+
+use crate::compile::{IDENTITY, RESOURCE};
+use crate::decision::{unknowns_of, DecidedBy, Decision, Reason};
+use crate::entity::{Entity, Identity, Resource};
+use crate::ir::{Outcome, Truth};
+use crate::policy::Policy;
+use crate::syntax::ast::Effect;
+
+/// A [`Policy`] with the identity side of one identity resolved, from
+/// [`Policy::for_identity`]. Decides exactly like [`Policy::authorize`] and
+/// [`Policy::is_allowed`] for that identity.
+///
+/// It borrows the policy and the identity; build one per authenticated session and drop
+/// it when the identity's attributes change.
+///
+/// ```
+/// use tenure::{Identity, Policy, Resource};
+///
+/// let policy = Policy::compile(r#"
+///     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+///     @id("leavers") status != active denies *;
+/// "#)?;
+/// let pamela = Identity::new().with("role", "CloudEngineer").with("status", "active");
+/// let prepared = policy.for_identity(&pamela);
+/// assert!(prepared.is_allowed(&Resource::new().with_tag("env", "cloud")));
+/// assert!(!prepared.is_allowed(&Resource::new().with_tag("env", "prod")));
+/// let decision = prepared.authorize(&Resource::new().with_tag("env", "cloud"));
+/// assert_eq!(decision.reason_ids().collect::<Vec<_>>(), ["cloud"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PreparedIdentity<'a> {
+    policy: &'a Policy,
+    identity: &'a Entity,
+    /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
+    /// ascending rule index.
+    denies: Vec<(u32, Truth)>,
+    /// Identity-anchored and unanchored grants whose `WHO` is true; ascending rule index.
+    grants: Vec<u32>,
+}
+
+impl Policy {
+    /// Resolves the identity side of the index once for `identity`, returning a handle
+    /// that decides for many resources faster than [`Policy::authorize`] would one by one.
+    pub fn for_identity<'a>(&'a self, identity: &'a Identity) -> PreparedIdentity<'a> {
+        self.for_identity_entity(identity.entity())
+    }
+
+    /// [`Policy::for_identity`] on a plain entity.
+    pub fn for_identity_entity<'a>(&'a self, identity: &'a Entity) -> PreparedIdentity<'a> {
+        let index = self.index();
+        let rules = self.rules();
+        let mut found: Vec<u32> = Vec::new();
+        let collect = |effect: Effect, found: &mut Vec<u32>| {
+            found.clear();
+            found.extend_from_slice(index.unanchored(effect));
+            let _ = index.for_each_candidate_on_side(IDENTITY, effect, identity, &mut |r| {
+                found.push(r);
+                ControlFlow::Continue(())
+            });
+            found.sort_unstable();
+            found.dedup();
+        };
+        collect(Effect::Deny, &mut found);
+        let denies = found
+            .iter()
+            .filter_map(|&r| {
+                let who = rules[r as usize].who.eval(identity);
+                (who != Truth::False).then_some((r, who))
+            })
+            .collect();
+        collect(Effect::Grant, &mut found);
+        let grants = found
+            .iter()
+            .copied()
+            .filter(|&r| rules[r as usize].who.eval(identity) == Truth::True)
+            .collect();
+        PreparedIdentity {
+            policy: self,
+            identity,
+            denies,
+            grants,
+        }
+    }
+}
+
+impl PreparedIdentity<'_> {
+    /// Decides for `resource` without building reasons; the same answer as
+    /// [`Policy::is_allowed`] for the prepared identity. Does not allocate.
+    pub fn is_allowed(&self, resource: &Resource) -> bool {
+        self.is_allowed_entity(resource.entity())
+    }
+
+    /// [`PreparedIdentity::is_allowed`] on a plain entity.
+    pub fn is_allowed_entity(&self, resource: &Entity) -> bool {
+        let rules = self.policy.rules();
+        let index = self.policy.index();
+        for &(r, _) in &self.denies {
+            if rules[r as usize].what.eval(resource) != Truth::False {
+                return false;
+            }
+        }
+        let identity = self.identity;
+        let mut applies = |r: u32| {
+            if rules[r as usize].outcome(identity, resource) == Outcome::NotApplied {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        };
+        if index
+            .for_each_candidate_on_side(RESOURCE, Effect::Deny, resource, &mut applies)
+            .is_break()
+        {
+            return false;
+        }
+        for &r in &self.grants {
+            if rules[r as usize].what.eval(resource) == Truth::True {
+                return true;
+            }
+        }
+        index
+            .for_each_candidate_on_side(RESOURCE, Effect::Grant, resource, &mut applies)
+            .is_break()
+    }
+
+    /// Decides for `resource` and explains it; the same decision and reasons as
+    /// [`Policy::authorize`] for the prepared identity.
+    pub fn authorize(&self, resource: &Resource) -> Decision {
+        self.authorize_entity(resource.entity())
+    }
+
+    /// [`PreparedIdentity::authorize`] on a plain entity.
+    pub fn authorize_entity(&self, resource: &Entity) -> Decision {
+        let rules = self.policy.rules();
+        let index = self.policy.index();
+        let identity = self.identity;
+        let reason = |r: u32, outcome: Outcome| -> Option<Reason> {
+            let rule = &rules[r as usize];
+            let unknowns = match outcome {
+                Outcome::NotApplied => return None,
+                Outcome::Certain => Vec::new(),
+                Outcome::ByUnknown => unknowns_of(rule, identity, resource),
+            };
+            Some(Reason {
+                rule_id: rule.id.clone(),
+                rule_index: r as usize,
+                effect: rule.effect,
+                unknowns,
+            })
+        };
+        let on_resource = |effect: Effect| -> Vec<u32> {
+            let mut found = Vec::new();
+            let _ = index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| {
+                found.push(r);
+                ControlFlow::Continue(())
+            });
+            found.sort_unstable();
+            found.dedup();
+            found
+        };
+
+        let mut reasons: Vec<Reason> = self
+            .denies
+            .iter()
+            .filter_map(|&(r, who)| {
+                let outcome = match (who, rules[r as usize].what.eval(resource)) {
+                    (_, Truth::False) => Outcome::NotApplied,
+                    (Truth::True, Truth::True) => Outcome::Certain,
+                    _ => Outcome::ByUnknown,
+                };
+                reason(r, outcome)
+            })
+            .collect();
+        let prepared = reasons.len();
+        reasons.extend(
+            on_resource(Effect::Deny)
+                .into_iter()
+                .filter_map(|r| reason(r, rules[r as usize].outcome(identity, resource))),
+        );
+        if !reasons.is_empty() {
+            if prepared > 0 && prepared < reasons.len() {
+                reasons.sort_unstable_by_key(Reason::rule_index);
+            }
+            return Decision {
+                decided_by: DecidedBy::Deny,
+                reasons,
+            };
+        }
+
+        reasons.extend(self.grants.iter().filter_map(|&r| {
+            let applies = rules[r as usize].what.eval(resource) == Truth::True;
+            reason(
+                r,
+                if applies {
+                    Outcome::Certain
+                } else {
+                    Outcome::NotApplied
+                },
+            )
+        }));
+        let prepared = reasons.len();
+        reasons.extend(
+            on_resource(Effect::Grant)
+                .into_iter()
+                .filter_map(|r| reason(r, rules[r as usize].outcome(identity, resource))),
+        );
+        if reasons.is_empty() {
+            return Decision {
+                decided_by: DecidedBy::Default,
+                reasons,
+            };
+        }
+        if prepared > 0 && prepared < reasons.len() {
+            reasons.sort_unstable_by_key(Reason::rule_index);
+        }
+        Decision {
+            decided_by: DecidedBy::Grant,
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Identity, Policy, Resource};
+
+    /// A small deterministic generator (splitmix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    const POLICY: &str = r#"
+        @id("devops") role = DevOps grants tag:env in [dev, staging] and type != rdp;
+        @id("cloud") role = Cloud and department = Cloud grants tag:env = cloud;
+        @id("dba") role = DBA grants type in [postgres, mysql] and not (tag:env = prod);
+        @id("admins") groups = admins grants *;
+        @id("leavers") status != active denies *;
+        @id("clearance") clearance < 3 denies tag:classification = secret;
+        @id("bastion") * grants name ~ "bastion-*";
+        @id("by-type") * grants type = ssh and tag:env = dev;
+        @id("prod-deny") has role denies tag:env = prod and type = rdp;
+        @id("unknown-team") role = DevOps denies tag:team = payments;
+        @id("int") level = 3 grants port = 22;
+    "#;
+
+    #[test]
+    fn prepared_decides_like_authorize() -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::compile(POLICY)?;
+        let mut rng = Rng(7);
+        let (mut allowed, mut denied_by_rule) = (0, 0);
+        let roles = ["DevOps", "Cloud", "DBA", "Other", "-"];
+        let values = ["dev", "staging", "prod", "cloud", "-"];
+        let types = ["postgres", "mysql", "ssh", "rdp", "-"];
+        for _ in 0..3_000 {
+            let mut identity = Identity::new();
+            for (name, pool) in [
+                ("role", &roles[..]),
+                ("department", &["Cloud", "Ops", "-"][..]),
+                ("status", &["active", "suspended", "-"][..]),
+            ] {
+                let v = rng.pick(pool);
+                if v != "-" {
+                    identity = identity.with(name, v);
+                }
+            }
+            match rng.next() % 4 {
+                0 => identity = identity.with_set("groups", ["admins", "x"]),
+                1 => identity = identity.with_set("groups", Vec::<String>::new()),
+                _ => {}
+            }
+            match rng.next() % 4 {
+                0 => identity = identity.with("clearance", 2),
+                1 => identity = identity.with("clearance", "high"),
+                2 => identity = identity.with("clearance", 5),
+                _ => {}
+            }
+            if rng.next() % 3 == 0 {
+                identity = identity.with("level", 3);
+            }
+            let prepared = policy.for_identity(&identity);
+            for _ in 0..8 {
+                let mut resource = Resource::new();
+                let t = rng.pick(&types);
+                if t != "-" {
+                    resource = resource.with("type", t);
+                }
+                let e = rng.pick(&values);
+                if e != "-" {
+                    resource = resource.with_tag("env", e);
+                }
+                match rng.next() % 3 {
+                    0 => resource = resource.with_tag("team", "payments"),
+                    1 => resource = resource.with_tag("classification", "secret"),
+                    _ => {}
+                }
+                match rng.next() % 3 {
+                    0 => resource = resource.with("name", "bastion-1"),
+                    1 => resource = resource.with("port", 22),
+                    _ => {}
+                }
+                let expected = policy.authorize(&identity, &resource);
+                assert_eq!(
+                    prepared.authorize(&resource),
+                    expected,
+                    "{identity:?} {resource:?}"
+                );
+                assert_eq!(prepared.is_allowed(&resource), expected.is_allowed());
+                allowed += usize::from(expected.is_allowed());
+                denied_by_rule += usize::from(expected.decided_by() == crate::DecidedBy::Deny);
+            }
+        }
+        // The generator reaches all three outcomes often.
+        assert!(
+            allowed > 300 && denied_by_rule > 1_000,
+            "{allowed} {denied_by_rule}"
+        );
+        Ok(())
+    }
+}
