@@ -134,6 +134,50 @@ impl Glob {
         Glob { strategy }
     }
 
+    /// The glob's pieces, as the parser would produce them for its canonical source
+    /// (consecutive stars merged), for printing and exporting.
+    pub fn pieces(&self) -> Vec<GlobPiece> {
+        let lit = |s: &str| s.chars().map(GlobPiece::Char).collect::<Vec<_>>();
+        let seg = |s: &Segment| {
+            s.items
+                .iter()
+                .map(|i| i.map_or(GlobPiece::AnyOne, GlobPiece::Char))
+                .collect::<Vec<_>>()
+        };
+        let mut out = Vec::new();
+        match &self.strategy {
+            Strategy::Exact(l) => out.extend(lit(l)),
+            Strategy::Prefix(p) => {
+                out.extend(lit(p));
+                out.push(GlobPiece::AnyRun);
+            }
+            Strategy::Suffix(s) => {
+                out.push(GlobPiece::AnyRun);
+                out.extend(lit(s));
+            }
+            Strategy::Contains(c) => {
+                out.push(GlobPiece::AnyRun);
+                out.extend(lit(c));
+                out.push(GlobPiece::AnyRun);
+            }
+            Strategy::Whole(s) => out.extend(seg(s)),
+            Strategy::Segments {
+                first,
+                middle,
+                last,
+            } => {
+                out.extend(seg(first));
+                for m in middle {
+                    out.push(GlobPiece::AnyRun);
+                    out.extend(seg(m));
+                }
+                out.push(GlobPiece::AnyRun);
+                out.extend(seg(last));
+            }
+        }
+        out
+    }
+
     /// True when the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
         match &self.strategy {
