@@ -35,6 +35,7 @@ mod compile;
 mod decision;
 mod entity;
 mod error;
+pub mod export;
 pub mod ir;
 pub mod limits;
 mod policy;
