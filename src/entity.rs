@@ -558,6 +558,9 @@ mod tests {
         let text = serde_json::to_string(&r).unwrap();
         let back: Resource = serde_json::from_str(&text).unwrap();
         assert_eq!(r, back);
-        assert_eq!(back.get("g"), Some(&Value::Set(vec!["a".into(), "b".into()])));
+        assert_eq!(
+            back.get("g"),
+            Some(&Value::Set(vec!["a".into(), "b".into()]))
+        );
     }
 }

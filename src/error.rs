@@ -189,7 +189,7 @@ impl PolicyDiagnostic {
     /// This diagnostic with its source attached under its name, for miette's renderers.
     pub fn to_report(&self) -> miette::Report {
         miette::Report::new(self.clone()).with_source_code(NamedSource::new(
-            self.source.name.to_string(),
+            &self.source.name,
             self.source.text.to_string(),
         ))
     }

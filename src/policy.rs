@@ -91,7 +91,10 @@ impl Policy {
         let mut errors = Vec::new();
         let total: usize = sources.iter().map(|s| s.text.len()).sum();
         if total > limits.max_policy_bytes {
-            let first = sources.iter().find(|s| !s.text.is_empty()).unwrap_or(&sources[0]);
+            let first = sources
+                .iter()
+                .find(|s| !s.text.is_empty())
+                .unwrap_or(&sources[0]);
             return Err(Error::from_diagnostics(vec![PolicyDiagnostic::new(
                 ErrorKind::Limit,
                 first,
@@ -281,7 +284,10 @@ impl Policy {
     /// [`Policy::authorize`]; kept as a baseline for benchmarks and cross-checks.
     pub fn authorize_linear(&self, identity: &Identity, resource: &Resource) -> Decision {
         let (identity, resource) = (identity.entity(), resource.entity());
-        for (effect, decided_by) in [(Effect::Deny, DecidedBy::Deny), (Effect::Grant, DecidedBy::Grant)] {
+        for (effect, decided_by) in [
+            (Effect::Deny, DecidedBy::Deny),
+            (Effect::Grant, DecidedBy::Grant),
+        ] {
             let reasons: Vec<Reason> = (0..self.inner.rules.len())
                 .filter(|&r| self.inner.rules[r].effect == effect)
                 .filter_map(|r| self.reason_if_applies(r, identity, resource))

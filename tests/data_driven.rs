@@ -17,7 +17,11 @@ fn data_files_decide_as_expected() {
         .filter(|p| p.extension().is_some_and(|x| x == "tenure"))
         .collect();
     policies.sort();
-    assert!(policies.len() >= 3, "expected data files in {}", dir.display());
+    assert!(
+        policies.len() >= 3,
+        "expected data files in {}",
+        dir.display()
+    );
     let mut checked = 0;
     for path in policies {
         let text = fs::read_to_string(&path).expect("readable policy");
@@ -35,7 +39,11 @@ fn data_files_decide_as_expected() {
             let identity = Identity::from_json_value(&case["identity"]).expect("identity");
             let resource = Resource::from_json_value(&case["resource"]).expect("resource");
             let decision = policy.authorize(&identity, &resource);
-            let got = if decision.is_allowed() { "allow" } else { "deny" };
+            let got = if decision.is_allowed() {
+                "allow"
+            } else {
+                "deny"
+            };
             let reasons: Vec<&str> = decision.reason_ids().collect();
             let want_reasons: Vec<&str> = case["reasons"]
                 .as_array()
@@ -50,7 +58,10 @@ fn data_files_decide_as_expected() {
                 path.with_extension("").display(),
                 n + 1
             );
-            assert_eq!(policy.is_allowed(&identity, &resource), decision.is_allowed());
+            assert_eq!(
+                policy.is_allowed(&identity, &resource),
+                decision.is_allowed()
+            );
             checked += 1;
         }
     }

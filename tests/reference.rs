@@ -259,7 +259,8 @@ fn condition_text() -> impl Strategy<Value = String> {
     atom_text().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.join(" and ")),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| format!("({})", v.join(" or "))),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|v| format!("({})", v.join(" or "))),
             inner.clone().prop_map(|c| format!("not ({c})")),
             inner.prop_map(|c| format!("not {c}")),
         ]

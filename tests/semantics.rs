@@ -22,7 +22,11 @@ fn decide(p: &Policy, i: &Identity, r: &Resource) -> (bool, Vec<String>) {
         p.is_allowed(i, r),
         "is_allowed disagrees with authorize"
     );
-    assert_eq!(d, p.authorize_linear(i, r), "index disagrees with linear scan");
+    assert_eq!(
+        d,
+        p.authorize_linear(i, r),
+        "index disagrees with linear scan"
+    );
     (d.is_allowed(), d.reason_ids().map(str::to_string).collect())
 }
 
@@ -74,16 +78,25 @@ fn spec_example_policy_compiles_and_decides() {
         * grants name ~ "bastion-*";
         "#,
     );
-    let pamela = id(r#"{"id": "pamela", "role": "CloudEngineer", "department": "Cloud", "status": "active", "groups": ["okta-cloud", "everyone"], "clearance": 3}"#);
-    let cloud = res(r#"{"id": "vm-1", "type": "ssh", "name": "cloud-1", "tags": {"env": "cloud"}}"#);
+    let pamela = id(
+        r#"{"id": "pamela", "role": "CloudEngineer", "department": "Cloud", "status": "active", "groups": ["okta-cloud", "everyone"], "clearance": 3}"#,
+    );
+    let cloud =
+        res(r#"{"id": "vm-1", "type": "ssh", "name": "cloud-1", "tags": {"env": "cloud"}}"#);
     assert_eq!(decide(&p, &pamela, &cloud), (true, vec!["cloud".into()]));
-    let prod_db = res(r#"{"id": "db-17", "type": "postgres", "name": "orders-prod", "tags": {"env": "prod", "team": "payments"}, "port": 5432}"#);
+    let prod_db = res(
+        r#"{"id": "db-17", "type": "postgres", "name": "orders-prod", "tags": {"env": "prod", "team": "payments"}, "port": 5432}"#,
+    );
     assert_eq!(decide(&p, &pamela, &prod_db), (false, vec![]));
     let bastion = res(r#"{"type": "ssh", "name": "bastion-eu"}"#);
-    assert_eq!(decide(&p, &pamela, &bastion), (true, vec!["named-hosts".into()]));
+    assert_eq!(
+        decide(&p, &pamela, &bastion),
+        (true, vec!["named-hosts".into()])
+    );
     // Leaver: every applying deny is listed; `clearance` is absent on the secret host.
     let leaver = id(r#"{"role": "CloudEngineer", "department": "Cloud", "status": "inactive"}"#);
-    let secret = res(r#"{"name": "bastion-x", "tags": {"env": "cloud", "classification": "secret"}}"#);
+    let secret =
+        res(r#"{"name": "bastion-x", "tags": {"env": "cloud", "classification": "secret"}}"#);
     let d = p.authorize(&leaver, &secret);
     assert!(!d.is_allowed());
     assert_eq!(d.decided_by(), DecidedBy::Deny);
@@ -106,7 +119,10 @@ fn default_deny_and_empty_policies() {
         assert!(d.reasons().is_empty());
     }
     let p = policy("role = a grants *;");
-    assert_eq!(decide(&p, &id(r#"{"role": "b"}"#), &Resource::new()), (false, vec![]));
+    assert_eq!(
+        decide(&p, &id(r#"{"role": "b"}"#), &Resource::new()),
+        (false, vec![])
+    );
 }
 
 #[test]
@@ -118,9 +134,15 @@ fn deny_overrides_grant_and_reasons_are_in_load_order() {
     let dev = res(r#"{"tags": {"env": "dev"}}"#);
     assert_eq!(decide(&p, &x, &dev), (false, vec!["d1".into()]));
     // Without an env tag, `d0` applies by unknown too.
-    assert_eq!(decide(&p, &x, &Resource::new()), (false, vec!["d1".into(), "d0".into()]));
+    assert_eq!(
+        decide(&p, &x, &Resource::new()),
+        (false, vec!["d1".into(), "d0".into()])
+    );
     let prod = res(r#"{"tags": {"env": "prod"}}"#);
-    assert_eq!(decide(&p, &x, &prod), (false, vec!["d1".into(), "d0".into()]));
+    assert_eq!(
+        decide(&p, &x, &prod),
+        (false, vec!["d1".into(), "d0".into()])
+    );
     let y = id(r#"{"role": "y"}"#);
     assert_eq!(decide(&p, &y, &dev), (true, vec!["g2".into()]));
     let p = policy("@id(\"b\") * grants *; @id(\"a\") * grants *;");
@@ -264,7 +286,11 @@ fn orderings() {
         ("c < -9223372036854775808", i64::MIN, "false"),
         ("c > 9223372036854775807", i64::MAX, "false"),
     ] {
-        assert_eq!(truth(cond, &format!(r#"{{"c": {n}}}"#)), want, "{cond} with {n}");
+        assert_eq!(
+            truth(cond, &format!(r#"{{"c": {n}}}"#)),
+            want,
+            "{cond} with {n}"
+        );
     }
     assert_eq!(truth("c < 3", "{}"), "unknown");
     // Orderings take integers only.
@@ -329,7 +355,10 @@ fn kleene_connectives() {
 fn absent_attributes_never_grant_but_deny_on_both_sides() {
     let p = policy("@id(\"g\") * grants tag:env = dev; @id(\"d\") * denies tag:env = prod;");
     let i = Identity::new();
-    assert_eq!(decide(&p, &i, &res(r#"{"tags": {"env": "dev"}}"#)), (true, vec!["g".into()]));
+    assert_eq!(
+        decide(&p, &i, &res(r#"{"tags": {"env": "dev"}}"#)),
+        (true, vec!["g".into()])
+    );
     // No env tag: the grant cannot apply; the deny applies by unknown.
     let d = p.authorize(&i, &Resource::new());
     assert_eq!(d.reason_ids().collect::<Vec<_>>(), ["d"]);
@@ -342,7 +371,10 @@ fn absent_attributes_never_grant_but_deny_on_both_sides() {
     let p = policy("@id(\"d\") clearance < 3 denies *; * grants *;");
     let d = p.authorize(&id(r#"{"clearance": "high"}"#), &Resource::new());
     assert_eq!(d.reason_ids().collect::<Vec<_>>(), ["d"]);
-    assert_eq!(d.reasons()[0].unknowns()[0].cause, UnknownCause::TypeMismatch);
+    assert_eq!(
+        d.reasons()[0].unknowns()[0].cause,
+        UnknownCause::TypeMismatch
+    );
     let d = p.authorize(&id(r#"{"clearance": 5}"#), &Resource::new());
     assert!(d.is_allowed());
 }
@@ -354,7 +386,14 @@ fn tags_work_on_both_sides_and_quoted_keys_are_the_same() {
     assert!(decide(&p, &i, &res(r#"{"tags": {"team": "payments"}}"#)).0);
     assert!(!decide(&p, &i, &res(r#"{"tags": {"team": "search"}}"#)).0);
     let p = policy("* grants tag:\"k8s.io/cluster\" = eu-1;");
-    assert!(decide(&p, &Identity::new(), &res(r#"{"tags": {"k8s.io/cluster": "eu-1"}}"#)).0);
+    assert!(
+        decide(
+            &p,
+            &Identity::new(),
+            &res(r#"{"tags": {"k8s.io/cluster": "eu-1"}}"#)
+        )
+        .0
+    );
     // A plain attribute named like a tag key is not the tag.
     assert!(!decide(&p, &Identity::new(), &res(r#"{"k8s.io/cluster": "eu-1"}"#)).0);
 }
@@ -362,7 +401,9 @@ fn tags_work_on_both_sides_and_quoted_keys_are_the_same() {
 #[test]
 fn names_with_keyword_prefixes_and_dotted_names() {
     let p = policy("notes = a and order = b and grantsx = c and manager.id = m-1 and cost_center = 42 grants *;");
-    let i = id(r#"{"notes": "a", "order": "b", "grantsx": "c", "manager.id": "m-1", "cost_center": 42}"#);
+    let i = id(
+        r#"{"notes": "a", "order": "b", "grantsx": "c", "manager.id": "m-1", "cost_center": 42}"#,
+    );
     assert!(decide(&p, &i, &Resource::new()).0);
 }
 
@@ -404,25 +445,34 @@ fn parse_errors_have_line_column_and_expectation() {
         let e = Policy::compile(text).unwrap_err();
         let d = e.first();
         assert_eq!(d.kind(), ErrorKind::Syntax, "{text}");
-        assert_eq!((d.location().line, d.location().column), (line, column), "{text}: {d}");
+        assert_eq!(
+            (d.location().line, d.location().column),
+            (line, column),
+            "{text}: {d}"
+        );
         assert!(d.message().contains(expected), "{text}: {}", d.message());
-        assert!(e.to_string().starts_with(&format!("<policy>:{line}:{column}:")), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("<policy>:{line}:{column}:")),
+            "{e}"
+        );
     }
 }
 
 #[test]
 fn all_value_errors_are_reported() {
-    let e = Policy::compile(
-        "a = 99999999999999999999 grants *;\nb = 99999999999999999999 grants *;",
-    )
-    .unwrap_err();
+    let e =
+        Policy::compile("a = 99999999999999999999 grants *;\nb = 99999999999999999999 grants *;")
+            .unwrap_err();
     assert_eq!(e.diagnostics().len(), 2);
     assert_eq!(e.diagnostics()[1].location().line, 2);
 }
 
 #[test]
 fn builders_and_json_agree() {
-    let from_json = id(r#"{"id": "pamela", "role": "CloudEngineer", "groups": ["b", "a"], "clearance": 3, "active": true, "tags": {"site": "eu"}}"#);
+    let from_json = id(
+        r#"{"id": "pamela", "role": "CloudEngineer", "groups": ["b", "a"], "clearance": 3, "active": true, "tags": {"site": "eu"}}"#,
+    );
     let built = Identity::new()
         .with("id", "pamela")
         .with("role", "CloudEngineer")
@@ -440,7 +490,9 @@ fn policies_are_shared_across_threads() {
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let p = p.clone();
-            std::thread::spawn(move || p.is_allowed(&Identity::new().with("role", "a"), &Resource::new()))
+            std::thread::spawn(move || {
+                p.is_allowed(&Identity::new().with("role", "a"), &Resource::new())
+            })
         })
         .collect();
     for h in handles {

@@ -105,10 +105,12 @@ pub(crate) fn lower(condition: &Condition) -> Expr {
 
 fn lower_atom(atom: &ast::Atom) -> Expr {
     let attribute = atom.attribute.clone();
-    let make = |test| Expr::Atom(ir::Atom {
-        attribute: attribute.clone(),
-        test,
-    });
+    let make = |test| {
+        Expr::Atom(ir::Atom {
+            attribute: attribute.clone(),
+            test,
+        })
+    };
     match &atom.predicate {
         Predicate::Has => make(Test::Has),
         Predicate::Eq(v) => make(Test::Eq(v.clone())),

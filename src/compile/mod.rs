@@ -379,10 +379,7 @@ impl Index {
 }
 
 #[inline]
-fn emit(
-    list: &[u32],
-    f: &mut impl FnMut(u32) -> ControlFlow<()>,
-) -> ControlFlow<()> {
+fn emit(list: &[u32], f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow<()> {
     for &r in list {
         f(r)?;
     }

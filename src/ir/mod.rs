@@ -25,17 +25,21 @@ pub enum Truth {
     True,
 }
 
-impl Truth {
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
     /// Kleene negation: unknown stays unknown.
     #[inline]
-    pub fn not(self) -> Truth {
+    fn not(self) -> Truth {
         match self {
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
             Truth::True => Truth::False,
         }
     }
+}
 
+impl Truth {
     #[inline]
     fn from_bool(b: bool) -> Truth {
         if b {
@@ -173,7 +177,7 @@ impl Expr {
         match self {
             Expr::Any => Truth::True,
             Expr::Atom(a) => a.eval(entity),
-            Expr::Not(e) => e.eval(entity).not(),
+            Expr::Not(e) => !e.eval(entity),
             Expr::And(es) => {
                 let mut acc = Truth::True;
                 for e in es {

@@ -191,7 +191,9 @@ pub struct Atom {
 fn is_bare_word(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| {
-            c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | ':' | '/' | '@')
+            c.is_alphabetic()
+                || c.is_ascii_digit()
+                || matches!(c, '_' | '-' | '.' | ':' | '/' | '@')
         })
         && !is_integer_text(s)
         && s != "true"

@@ -51,8 +51,8 @@ pub(crate) fn parse_source(
 ) -> Result<ast::Policy, Vec<PolicyDiagnostic>> {
     let text: &str = &source.text;
     prescan_nesting(source, limits)?;
-    let mut pairs = TenureParser::parse(Rule::policy, text)
-        .map_err(|e| vec![syntax_diagnostic(source, &e)])?;
+    let mut pairs =
+        TenureParser::parse(Rule::policy, text).map_err(|e| vec![syntax_diagnostic(source, &e)])?;
     let mut builder = Builder {
         source,
         limits,
@@ -112,7 +112,9 @@ fn prescan_nesting(source: &Source, limits: &Limits) -> Result<(), Vec<PolicyDia
                             limits.max_nesting
                         ),
                     )
-                    .with_help("flatten the condition; `and`/`or` chains need no parentheses")]);
+                    .with_help(
+                        "flatten the condition; `and`/`or` chains need no parentheses",
+                    )]);
                 }
             }
             b')' => depth = depth.saturating_sub(1),
@@ -520,7 +522,10 @@ impl Builder<'_> {
             self.error(
                 ErrorKind::Limit,
                 span,
-                format!("value is longer than {} bytes", self.limits.max_string_bytes),
+                format!(
+                    "value is longer than {} bytes",
+                    self.limits.max_string_bytes
+                ),
             );
         }
         match word {
@@ -557,7 +562,10 @@ impl Builder<'_> {
             self.error(
                 ErrorKind::Limit,
                 span,
-                format!("string is longer than {} bytes", self.limits.max_string_bytes),
+                format!(
+                    "string is longer than {} bytes",
+                    self.limits.max_string_bytes
+                ),
             );
         }
         let mut out = String::with_capacity(raw.len());
@@ -760,7 +768,11 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused_not_overflowed() {
-        let text = format!("{}a = b{} grants *;", "(".repeat(100_000), ")".repeat(100_000));
+        let text = format!(
+            "{}a = b{} grants *;",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         let e = parse(&text).unwrap_err();
         assert_eq!(e.first().kind(), ErrorKind::Limit);
         let nots = format!("{}a = b grants *;", "not ".repeat(250_000));
