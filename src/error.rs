@@ -78,6 +78,7 @@ pub struct PolicyDiagnostic {
     message: String,
     help: Option<String>,
     source: Source,
+    named: NamedSource<Arc<str>>,
     span: Span,
     location: Location,
 }
@@ -94,6 +95,7 @@ impl PolicyDiagnostic {
             message: message.into(),
             help: None,
             location: Location::of_offset(&source.text, span.start),
+            named: NamedSource::new(source.name.as_ref(), source.text.clone()),
             source: source.clone(),
             span,
         }
@@ -172,7 +174,7 @@ impl Diagnostic for PolicyDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source.text as &dyn SourceCode)
+        Some(&self.named as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -186,12 +188,10 @@ impl Diagnostic for PolicyDiagnostic {
 }
 
 impl PolicyDiagnostic {
-    /// This diagnostic with its source attached under its name, for miette's renderers.
+    /// This diagnostic as a [`miette::Report`], for miette's renderers (the source,
+    /// under its name, travels with it).
     pub fn to_report(&self) -> miette::Report {
-        miette::Report::new(self.clone()).with_source_code(NamedSource::new(
-            &self.source.name,
-            self.source.text.to_string(),
-        ))
+        miette::Report::new(self.clone())
     }
 }
 
