@@ -72,12 +72,15 @@ impl ErrorKind {
 }
 
 /// One problem in a policy source, with its location.
-#[derive(Clone)]
+///
+/// Displays as `name:line:column: message`.
+#[derive(Clone, thiserror::Error)]
+#[error("{}:{}:{}: {}", .origin.name, .location.line, .location.column, .message)]
 pub struct PolicyDiagnostic {
     kind: ErrorKind,
     message: String,
     help: Option<String>,
-    source: Source,
+    origin: Source,
     named: NamedSource<Arc<str>>,
     span: Span,
     location: Location,
@@ -96,7 +99,7 @@ impl PolicyDiagnostic {
             help: None,
             location: Location::of_offset(&source.text, span.start),
             named: NamedSource::new(source.name.as_ref(), source.text.clone()),
-            source: source.clone(),
+            origin: source.clone(),
             span,
         }
     }
@@ -123,7 +126,7 @@ impl PolicyDiagnostic {
 
     /// The name of the source the problem is in.
     pub fn source_name(&self) -> &str {
-        &self.source.name
+        &self.origin.name
     }
 
     /// The byte span of the problem in its source.
@@ -143,24 +146,12 @@ impl fmt::Debug for PolicyDiagnostic {
             .field("kind", &self.kind)
             .field("message", &self.message)
             .field("help", &self.help)
-            .field("source", &self.source.name)
+            .field("source", &self.origin.name)
             .field("span", &self.span)
             .field("location", &self.location)
             .finish()
     }
 }
-
-impl fmt::Display for PolicyDiagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.source.name, self.location.line, self.location.column, self.message
-        )
-    }
-}
-
-impl std::error::Error for PolicyDiagnostic {}
 
 impl Diagnostic for PolicyDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -199,10 +190,20 @@ impl PolicyDiagnostic {
 ///
 /// All problems found are reported, not only the first; a syntax error stops the
 /// source it is in from being checked further.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", display_all(.diagnostics))]
 pub struct Error {
     // INVARIANT: never empty.
     diagnostics: Vec<PolicyDiagnostic>,
+}
+
+/// One diagnostic per line.
+fn display_all(diagnostics: &[PolicyDiagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Error {
@@ -221,20 +222,6 @@ impl Error {
         &self.diagnostics[0]
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{d}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for Error {}
 
 impl Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
