@@ -202,8 +202,10 @@ impl Writer<'_> {
         match expr {
             Expr::Any => out.push_str("true"),
             Expr::Not(e) => {
-                out.push('!');
-                self.grouped(out, e, var, !certain)?;
+                // Cedar's `!` binds tighter than `has`, `==` and `like`: always parenthesise.
+                out.push_str("!(");
+                self.expr(out, e, var, !certain)?;
+                out.push(')');
             }
             Expr::And(es) | Expr::Or(es) => {
                 let op = if matches!(expr, Expr::And(_)) {
@@ -322,7 +324,7 @@ impl Writer<'_> {
         } else if certain {
             let _ = write!(out, "{has} && {comparison}");
         } else {
-            let _ = write!(out, "!{has} || {comparison}");
+            let _ = write!(out, "!({has}) || {comparison}");
         }
         Ok(())
     }
@@ -416,7 +418,7 @@ mod tests {
         assert_eq!(
             out,
             "@id(\"a\")\n@note(\"x\")\npermit (principal, action, resource)\nwhen { principal has \"role\" && principal.role == \"admin\" };\n\n\
-             @id(\"rule-2\")\nforbid (principal, action, resource)\nwhen { !(principal has \"status\" && principal.status == \"active\") && (!resource.hasTag(\"env\") || resource.getTag(\"env\") == \"prod\") };\n"
+             @id(\"rule-2\")\nforbid (principal, action, resource)\nwhen { !(principal has \"status\" && principal.status == \"active\") && (!(resource.hasTag(\"env\")) || resource.getTag(\"env\") == \"prod\") };\n"
         );
     }
 
