@@ -3,6 +3,7 @@
 mod cli;
 mod data_driven;
 mod differential;
+mod fuzz_regressions;
 mod limits;
 mod reference;
 mod semantics;
