@@ -14,6 +14,9 @@
 //!   *unknown* (integer against string, a set against an integer). Those probes are
 //!   per attribute and per value kind, so their cost does not grow with the rule count.
 
+#[cfg(test)]
+mod scaling_tests;
+
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 

@@ -1,0 +1,129 @@
+//! Compile time and memory per rule (issue 3): `Policy::compile` on N generated rules
+//! against Cedar's `PolicySet::from_str` on the same rules as Cedar policies.
+//!
+//! Memory is measured outside the timed loop by a counting global allocator: the bytes
+//! still allocated after compiling (the compiled structure kept alive), divided by N, and
+//! the peak reached while compiling. The policy text itself is built beforehand and not
+//! counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+mod common;
+
+/// The system allocator, counting the bytes currently allocated and their peak.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; the counters only observe sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                let grow = new_size - layout.size();
+                let now = CURRENT.fetch_add(grow, Ordering::Relaxed) + grow;
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` once and returns its result with the bytes it left allocated and the peak
+/// above the starting point.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let value = f();
+    let retained = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+    (value, retained, peak)
+}
+
+fn memory_report(n: usize, with_cedar: bool) {
+    let text = common::tenure_policy(n);
+    let started = Instant::now();
+    let (policy, retained, peak) = measure(|| tenure::Policy::compile(&text));
+    let elapsed = started.elapsed();
+    let policy = policy.expect("the generated policy compiles");
+    eprintln!(
+        "compile/{n}: tenure {elapsed:.2?}, retained {} bytes/rule, peak {} bytes/rule ({} rules)",
+        retained / n,
+        peak / n,
+        policy.rules().len(),
+    );
+    drop(policy);
+    if with_cedar {
+        let text = common::cedar_policy(n);
+        let started = Instant::now();
+        let (set, retained, peak) = measure(|| cedar_policy::PolicySet::from_str(&text));
+        let elapsed = started.elapsed();
+        let set = set.expect("the generated Cedar policies parse");
+        eprintln!(
+            "compile/{n}: cedar {elapsed:.2?}, retained {} bytes/policy, peak {} bytes/policy ({} policies)",
+            retained / n,
+            peak / n,
+            set.policies().count(),
+        );
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    for n in [1_000, 10_000, 100_000] {
+        memory_report(n, n <= 10_000);
+    }
+
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    for n in [1_000, 10_000, 100_000] {
+        let text = common::tenure_policy(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.measurement_time(Duration::from_secs(if n >= 100_000 { 10 } else { 3 }));
+        group.bench_with_input(BenchmarkId::new("tenure", n), &text, |b, text| {
+            b.iter(|| tenure::Policy::compile(black_box(text)).expect("compiles"))
+        });
+        if n <= 10_000 {
+            let text = common::cedar_policy(n);
+            group.measurement_time(Duration::from_secs(if n >= 10_000 { 8 } else { 3 }));
+            group.bench_with_input(BenchmarkId::new("cedar", n), &text, |b, text| {
+                b.iter(|| cedar_policy::PolicySet::from_str(black_box(text)).expect("parses"))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
