@@ -214,6 +214,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut allowed = BTreeSet::new();
         let mut lines = Vec::new();
         let mut explanations = Vec::new();
+        let mut by_unknown = false;
         for (id, resource) in &inventory {
             let decision = policy.authorize(&identity, resource);
             let verdict = if decision.is_allowed() {
@@ -229,6 +230,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 explain(&decision),
             ));
             explanations.push(explain(&decision));
+            by_unknown |= decision.reasons().iter().any(|r| !r.is_certain());
         }
         println!();
         println!(
@@ -243,15 +245,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         for line in lines {
             println!("{line}");
         }
+        if by_unknown {
+            println!("  (unknown: the deny tests an attribute that is missing or of another");
+            println!("  type; a deny applies on unknown, a grant never does: fail closed)");
+        }
 
         println!();
-        println!("What changed since the previous stage:");
+        println!("What changed since the previous stage (+ granted, - revoked):");
         let mut changes = 0;
         for ((id, _), why) in inventory.iter().zip(&explanations) {
             let (now, before) = (allowed.contains(id), previous.contains(id));
             if now != before {
                 changes += 1;
-                let sign = if now { "+ granted" } else { "- revoked" };
+                let sign = if now { '+' } else { '-' };
                 println!("  {sign}  {id:<width$}  {why}");
             }
         }
