@@ -346,6 +346,13 @@ fn read_value(value: &Json, path: &str) -> Result<Option<Value>, InputError> {
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
+            // serde_json reads integers beyond u64 as floats: name them for what they are.
+            None if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18) => {
+                return Err(InputError::new(
+                    path,
+                    format!("integer `{n}` does not fit in 64 bits"),
+                ))
+            }
             None if n.is_f64() => {
                 return Err(InputError::new(
                     path,
@@ -537,6 +544,8 @@ mod tests {
         assert_eq!(e.path(), "identity.x");
         let e = Identity::from_json(r#"{"x": 18446744073709551615}"#).unwrap_err();
         assert_eq!(e.path(), "identity.x");
+        let e = Identity::from_json(r#"{"x": 99999999999999999999}"#).unwrap_err();
+        assert!(e.message().contains("64 bits"), "{e}");
         assert!(Identity::from_json("[1]").is_err());
         assert!(Identity::from_json("{").is_err());
     }
