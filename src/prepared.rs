@@ -300,7 +300,7 @@ mod tests {
                 2 => identity = identity.with("clearance", 5),
                 _ => {}
             }
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 identity = identity.with("level", 3);
             }
             let prepared = policy.for_identity(&identity);

@@ -79,7 +79,7 @@ pub fn rule_shape(i: usize, n: usize) -> RuleShape {
     let role = i % roles(n);
     let env = i % 8;
     if i % 20 == 9 {
-        let status_form = (i / 20) % 2 == 0;
+        let status_form = (i / 20).is_multiple_of(2);
         RuleShape {
             deny: true,
             role,
@@ -92,10 +92,10 @@ pub fn rule_shape(i: usize, n: usize) -> RuleShape {
         RuleShape {
             deny: false,
             role,
-            department: (i % 3 == 0).then_some(i % 16),
+            department: i.is_multiple_of(3).then_some(i % 16),
             suspended: false,
             env,
-            type_: (i % 2 == 0).then_some(i % 8),
+            type_: i.is_multiple_of(2).then_some(i % 8),
         }
     }
 }

@@ -20,7 +20,7 @@ fn policy_text(n: usize) -> String {
         let deny = i % 20 == 9;
         let _ = write!(out, "role = role_{}", i % roles);
         if deny {
-            if (i / 20) % 2 == 0 {
+            if (i / 20).is_multiple_of(2) {
                 let _ = write!(
                     out,
                     " and status = suspended denies tag:env = env_{}",
@@ -35,11 +35,11 @@ fn policy_text(n: usize) -> String {
                 );
             }
         } else {
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 let _ = write!(out, " and department = dept_{}", i % 16);
             }
             let _ = write!(out, " grants tag:env = env_{}", i % 8);
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let _ = write!(out, " and type = {}", TYPES[i % 8]);
             }
         }
