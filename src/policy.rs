@@ -130,10 +130,16 @@ impl Policy {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(Error::from_diagnostics(errors));
-        }
-        let rules = check::check(&sources, &asts).map_err(Error::from_diagnostics)?;
+        // Check what parsed even when another source failed, so that one run reports
+        // duplicate ids and syntax errors together.
+        let rules = match check::check(&sources, &asts) {
+            Ok(rules) if errors.is_empty() => rules,
+            Ok(_) => return Err(Error::from_diagnostics(errors)),
+            Err(mut check_errors) => {
+                errors.append(&mut check_errors);
+                return Err(Error::from_diagnostics(errors));
+            }
+        };
         let index = Index::build(&rules);
         Ok(Policy {
             inner: Arc::new(Inner {
