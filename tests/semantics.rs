@@ -413,7 +413,25 @@ fn string_escapes() {
     let i = Identity::new().with("n", "a\"b\\c\n\t\u{e9}");
     assert!(decide(&p, &i, &Resource::new()).0);
     assert!(Policy::compile(r#"n = "\u{110000}" grants *;"#).is_err());
-    assert!(Policy::compile(r#"n = "\q" grants *;"#).is_err());
+    let e = Policy::compile(r#"n = "ab\q" grants *;"#).unwrap_err();
+    assert_eq!(e.first().location().column, 8, "{e}");
+    assert!(e.first().message().contains("unknown escape `\\q`"), "{e}");
+    let e = Policy::compile(r#"n = "a\*" grants *;"#).unwrap_err();
+    assert!(e.first().message().contains("unknown escape"), "{e}");
+    let e = Policy::compile(r#"n ~ "a\*" grants *;"#);
+    assert!(e.is_ok());
+    let e = Policy::compile("n = \"abc grants *;").unwrap_err();
+    assert!(e.first().message().contains("unterminated string"), "{e}");
+    let e = Policy::compile("n == a grants *;").unwrap_err();
+    assert!(
+        e.first().help_text().unwrap_or("").contains("single `=`"),
+        "{e:?}"
+    );
+    let e = Policy::compile("n => 3 grants *;").unwrap_err();
+    assert!(
+        e.first().help_text().unwrap_or("").contains("`>=`"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -435,7 +453,7 @@ fn parse_errors_have_line_column_and_expectation() {
     let cases = [
         ("role = a grants *", 1, 18, "`;`"),
         ("role == a grants *;", 1, 7, "a value"),
-        ("role = a permits *;", 1, 10, "`grants` or `denies`"),
+        ("role = a permits *;", 1, 10, "`grants`, `denies`"),
         ("\n\n  role in [] grants *;", 3, 12, "a value"),
         ("role = a and grants *;", 1, 14, "a condition"),
         ("@id(x) * grants *;", 1, 5, "a quoted string"),

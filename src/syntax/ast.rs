@@ -209,7 +209,8 @@ pub(crate) fn is_integer_text(s: &str) -> bool {
 
 fn is_bare_name(s: &str) -> bool {
     let mut chars = s.chars();
-    let first_ok = matches!(chars.next(), Some(c) if c.is_alphabetic() || c.is_ascii_digit() || c == '_');
+    let first_ok =
+        matches!(chars.next(), Some(c) if c.is_alphabetic() || c.is_ascii_digit() || c == '_');
     first_ok
         && s.chars()
             .all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))

@@ -132,8 +132,8 @@ fn describe(r: Rule) -> &'static str {
         Rule::rule => "a rule",
         Rule::annotation => "an annotation `@name(\"...\")`",
         Rule::annotation_name => "an annotation name",
-        Rule::effect | Rule::grants | Rule::denies => "`grants` or `denies`",
-        Rule::side => "a condition or `*`",
+        Rule::effect | Rule::grants | Rule::denies => "`grants`|`denies`",
+        Rule::side => "a condition|`*`",
         Rule::any => "`*`",
         Rule::condition | Rule::conjunction | Rule::negation | Rule::atom => "a condition",
         Rule::has_atom | Rule::has_kw => "`has`",
@@ -192,44 +192,48 @@ fn syntax_diagnostic(source: &Source, err: &pest::error::Error<Rule>) -> PolicyD
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    if let Some(diag) = string_diagnostic(source, offset) {
+        return diag;
+    }
     let mut expected: Vec<&'static str> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
         for r in positives {
-            let d = describe(*r);
-            if !expected.contains(&d) {
-                expected.push(d);
+            for d in describe(*r).split('|') {
+                if !expected.contains(&d) {
+                    expected.push(d);
+                }
             }
         }
     }
     let found = found_at(text, offset);
-    let message = match expected.len() {
-        0 => format!("unexpected {found}"),
-        1 => format!("unexpected {found}; expected {}", expected[0]),
-        n => format!(
-            "unexpected {found}; expected {} or {}",
-            expected[..n - 1].join(", "),
-            expected[n - 1]
-        ),
+    let message = match expected.as_slice() {
+        [] => format!("unexpected {found}"),
+        [one] => format!("unexpected {found}; expected {one}"),
+        [a, b] => format!("unexpected {found}; expected {a} or {b}"),
+        many => format!("unexpected {found}; expected one of {}", many.join(", ")),
     };
     let end = (offset + 1..=text.len())
         .find(|&e| text.is_char_boundary(e))
         .unwrap_or(offset);
     let diag = PolicyDiagnostic::new(ErrorKind::Syntax, source, Span::new(offset, end), message);
     let rest = text.get(offset..).unwrap_or("");
-    let help = if rest.starts_with("==") || rest.starts_with("= =") {
+    let before = text.get(..offset).unwrap_or("").trim_end();
+    let help = if rest.starts_with('=') && before.ends_with('=') {
         Some("equality is written with a single `=`")
+    } else if rest.starts_with('>') && before.ends_with('=') {
+        Some("did you mean `>=`?")
+    } else if rest.starts_with('<') && before.ends_with('=') {
+        Some("did you mean `<=`?")
     } else if rest.starts_with("&&") {
         Some("write `and` instead of `&&`")
     } else if rest.starts_with("||") {
         Some("write `or` instead of `||`")
-    } else if rest.starts_with("=>") {
-        Some("did you mean `>=`?")
-    } else if rest.starts_with("=<") {
-        Some("did you mean `<=`?")
     } else if rest.starts_with('!') {
         Some("negation is written `not`; inequality `!=`")
     } else if rest.starts_with('\'') {
         Some("strings are quoted with `\"`")
+    } else if rest.starts_with("[]") || (rest.starts_with(']') && before.ends_with('[')) {
+        Some("a list holds at least one value")
     } else if expected.contains(&"`;`") && !expected.contains(&"a condition") {
         Some("every rule ends with `;`")
     } else if expected.contains(&"an integer") {
@@ -241,6 +245,70 @@ fn syntax_diagnostic(source: &Source, err: &pest::error::Error<Rule>) -> PolicyD
         Some(h) => diag.with_help(h),
         None => diag,
     }
+}
+
+/// When the parse failed at a `"`, points at what is wrong inside the string: an unknown
+/// escape, a malformed `\u{...}`, or a missing closing quote.
+fn string_diagnostic(source: &Source, offset: usize) -> Option<PolicyDiagnostic> {
+    let text: &str = &source.text;
+    let rest = text.get(offset..)?;
+    if !rest.starts_with('"') {
+        return None;
+    }
+    let mut chars = rest.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => {
+                let Some((j, e)) = chars.next() else { break };
+                let at = offset + i;
+                let bad = |len: usize, message: String| {
+                    Some(
+                        PolicyDiagnostic::new(ErrorKind::Syntax, source, Span::new(at, at + len), message)
+                            .with_help("escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\0` and `\\u{...}`; in globs also `\\*` and `\\?`"),
+                    )
+                };
+                match e {
+                    // `\*` and `\?` are glob escapes: a glob that uses them parses, so
+                    // reaching here means a plain string does.
+                    '"' | '\\' | 'n' | 't' | 'r' | '0' => {}
+                    'u' => {
+                        let body = &rest[j + 1..];
+                        let close = body.find('}');
+                        let ok = body.starts_with('{')
+                            && close.is_some_and(|c| {
+                                (2..=7).contains(&c)
+                                    && body[1..c].chars().all(|h| h.is_ascii_hexdigit())
+                            });
+                        if !ok {
+                            let len = 2 + close.map_or(0, |c| c + 1);
+                            return bad(
+                                len.min(rest.len() - i),
+                                "malformed unicode escape; write `\\u{` and 1 to 6 hex digits `}`"
+                                    .to_string(),
+                            );
+                        }
+                    }
+                    other => {
+                        return bad(
+                            1 + other.len_utf8(),
+                            format!("unknown escape `\\{}` in string", other.escape_debug()),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(
+        PolicyDiagnostic::new(
+            ErrorKind::Syntax,
+            source,
+            Span::new(offset, offset + 1),
+            "unterminated string",
+        )
+        .with_help("close the string with `\"`"),
+    )
 }
 
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
