@@ -214,13 +214,13 @@ fn s_value(ty: Ty) -> BoxedStrategy<Val> {
     }
 }
 
+/// One attribute of a generated entity: name, schema type, value.
+type Attr = (&'static str, Ty, Val);
+
 /// An entity's attributes: every one present (`absent` = 0) or each dropped with
 /// probability `absent`.
-fn s_entity(
-    attrs: &'static [(&'static str, Ty)],
-    absent: f64,
-) -> BoxedStrategy<Vec<(&'static str, Ty, Val)>> {
-    let parts: Vec<BoxedStrategy<Option<(&'static str, Ty, Val)>>> = attrs
+fn s_entity(attrs: &'static [(&'static str, Ty)], absent: f64) -> BoxedStrategy<Vec<Attr>> {
+    let parts: Vec<BoxedStrategy<Option<Attr>>> = attrs
         .iter()
         .map(|&(name, ty)| {
             (prop::bool::weighted(absent), s_value(ty))
@@ -236,9 +236,7 @@ fn s_entity(
 // ---------------------------------------------------------------------------------------
 // Running both engines.
 
-fn tenure_entity<T: std::ops::DerefMut<Target = tenure::Entity> + Default>(
-    attrs: &[(&'static str, Ty, Val)],
-) -> T {
+fn tenure_entity<T: std::ops::DerefMut<Target = tenure::Entity> + Default>(attrs: &[Attr]) -> T {
     let mut e = T::default();
     for (name, ty, v) in attrs {
         match (ty, v) {
@@ -267,7 +265,7 @@ fn uid(s: &str) -> EntityUid {
     EntityUid::from_str(s).expect("entity uid")
 }
 
-fn cedar_entity(id: &str, attrs: &[(&'static str, Ty, Val)]) -> CEntity {
+fn cedar_entity(id: &str, attrs: &[Attr]) -> CEntity {
     let plain = attrs
         .iter()
         .filter(|(_, ty, _)| *ty != Ty::Tag)
@@ -282,8 +280,8 @@ fn cedar_entity(id: &str, attrs: &[(&'static str, Ty, Val)]) -> CEntity {
 /// Cedar's answer: (allowed, determining rule ids, number of evaluation errors).
 fn cedar_decide(
     cedar_text: &str,
-    identity: &[(&'static str, Ty, Val)],
-    resource: &[(&'static str, Ty, Val)],
+    identity: &[Attr],
+    resource: &[Attr],
 ) -> (bool, BTreeSet<String>, usize) {
     let policies = PolicySet::from_str(cedar_text)
         .unwrap_or_else(|e| panic!("Cedar refuses the export: {e:?}\n{cedar_text}"));
@@ -401,7 +399,7 @@ fn differential_cedar_absent_attributes_guarded() {
 // ---------------------------------------------------------------------------------------
 // By-design differences, each pinned by a test.
 
-fn attrs(list: &[(&'static str, Ty, Val)]) -> Vec<(&'static str, Ty, Val)> {
+fn attrs(list: &[Attr]) -> Vec<Attr> {
     list.to_vec()
 }
 
@@ -413,7 +411,7 @@ fn difference_absent_attribute_in_a_deny() {
     let policy =
         Policy::compile(r#"@id("all") * grants *; @id("leavers") status != active denies *;"#)
             .unwrap();
-    let identity: Vec<(&'static str, Ty, Val)> = Vec::new(); // no `status`
+    let identity: Vec<Attr> = Vec::new(); // no `status`
     let tenure = policy.authorize(&Identity::new(), &Resource::new());
     assert!(!tenure.is_allowed());
     assert_eq!(tenure.reason_ids().collect::<Vec<_>>(), ["leavers"]);

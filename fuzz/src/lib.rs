@@ -660,11 +660,7 @@ fn glob_match(pattern: &[GGlob], text: &str) -> bool {
                     next[j] = on;
                 }
             }
-            GGlob::One => {
-                for j in 0..t.len() {
-                    next[j + 1] = reach[j];
-                }
-            }
+            GGlob::One => next[1..].copy_from_slice(&reach[..t.len()]),
             GGlob::Char(c) => {
                 for j in 0..t.len() {
                     next[j + 1] = reach[j] && t[j] == *c;
