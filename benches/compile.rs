@@ -21,6 +21,7 @@ struct Counting;
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every call is forwarded unchanged to `System`, which upholds the
 // `GlobalAlloc` contract; the counters only observe sizes.
@@ -28,6 +29,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.alloc(layout) };
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         if !p.is_null() {
             let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(now, Ordering::Relaxed);
@@ -44,6 +46,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         if !p.is_null() {
             if new_size >= layout.size() {
                 let grow = new_size - layout.size();
@@ -83,6 +86,29 @@ fn memory_report(n: usize, with_cedar: bool) {
         peak / n,
         policy.rules().len(),
     );
+    // The decision fast path must not allocate: count allocations over every request.
+    let requests = common::tenure_requests(n);
+    let prepared: Vec<_> = requests
+        .iter()
+        .map(|(i, _)| policy.for_identity(i))
+        .collect();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut allowed = 0usize;
+    for (i, r) in &requests {
+        allowed += usize::from(black_box(policy.is_allowed(i, r)));
+    }
+    let is_allowed_allocs = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for (p, (_, r)) in prepared.iter().zip(&requests) {
+        allowed += usize::from(black_box(p.is_allowed(r)));
+    }
+    let prepared_allocs = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    eprintln!(
+        "compile/{n}: {is_allowed_allocs} allocations in {} is_allowed decisions, \
+         {prepared_allocs} in as many prepared is_allowed ({allowed} allowed)",
+        requests.len(),
+    );
+    drop(prepared);
     drop(policy);
     if with_cedar {
         let text = common::cedar_policy(n);
