@@ -204,8 +204,8 @@ impl Entity {
     #[inline]
     pub(crate) fn value_of(&self, attribute: &Attribute) -> Option<ValueRef<'_>> {
         match attribute {
-            Attribute::Name(n) => self.attributes.get(n.as_str()).map(Value::as_ref),
-            Attribute::Tag(k) => self.tags.get(k.as_str()).map(|s| ValueRef::Str(s)),
+            Attribute::Name(n) => self.attributes.get(&**n).map(Value::as_ref),
+            Attribute::Tag(k) => self.tags.get(&**k).map(|s| ValueRef::Str(s)),
         }
     }
 

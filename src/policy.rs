@@ -7,7 +7,7 @@ use crate::check;
 use crate::compile::{Candidates, Index, IndexStats};
 use crate::decision::{unknowns_of, DecidedBy, Decision, Reason};
 use crate::entity::{Entity, Identity, Resource};
-use crate::error::{Error, ErrorKind, PolicyDiagnostic, Source};
+use crate::error::{Error, ErrorKind, Location, PolicyDiagnostic, Source};
 use crate::ir::{self, Outcome};
 use crate::limits::Limits;
 use crate::syntax::{self, ast::Effect, ast::Span};
@@ -34,8 +34,11 @@ pub struct Policy {
 
 #[derive(Debug)]
 struct Inner {
-    sources: Vec<Source>,
+    /// Source names, by position in the compile call (the texts are not kept).
+    source_names: Vec<Arc<str>>,
     rules: Vec<ir::Rule>,
+    /// Where each rule starts, parallel to `rules`.
+    locations: Vec<Location>,
     index: Index,
 }
 
@@ -141,10 +144,12 @@ impl Policy {
             }
         };
         let index = Index::build(&rules);
+        let locations = rule_locations(&sources, &rules);
         Ok(Policy {
             inner: Arc::new(Inner {
-                sources,
+                source_names: sources.into_iter().map(|s| s.name).collect(),
                 rules,
+                locations,
                 index,
             }),
         })
@@ -163,19 +168,22 @@ impl Policy {
     /// The name of the source a rule came from.
     pub fn source_name(&self, rule: &ir::Rule) -> &str {
         self.inner
-            .sources
+            .source_names
             .get(rule.source)
-            .map_or("", |s| s.name.as_ref())
+            .map_or("", |name| name.as_ref())
     }
 
     /// The 1-based line and column where a rule starts in its source.
-    pub fn rule_location(&self, rule: &ir::Rule) -> crate::error::Location {
-        let text = self
+    pub fn rule_location(&self, rule: &ir::Rule) -> Location {
+        let position = self
             .inner
-            .sources
-            .get(rule.source)
-            .map_or("", |s| s.text.as_ref());
-        crate::error::Location::of_offset(text, rule.span.start)
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .or_else(|| self.inner.rules.iter().position(|r| r == rule));
+        position
+            .and_then(|i| self.inner.locations.get(i).copied())
+            .unwrap_or(Location { line: 1, column: 1 })
     }
 
     /// The compiled index (for the per-identity fast path).
@@ -312,6 +320,34 @@ impl Policy {
     }
 }
 
+/// The start of every rule, in one pass over each source (rules are in source order).
+fn rule_locations(sources: &[Source], rules: &[ir::Rule]) -> Vec<Location> {
+    let mut out = Vec::with_capacity(rules.len());
+    let mut cursor: Option<(usize, usize, Location)> = None; // (source, offset, location)
+    for rule in rules {
+        let text: &str = sources.get(rule.source).map_or("", |s| &s.text);
+        let (mut offset, mut location) = match cursor {
+            Some((source, offset, location)) if source == rule.source && offset <= rule.span.start => {
+                (offset, location)
+            }
+            _ => (0, Location { line: 1, column: 1 }),
+        };
+        let target = rule.span.start.min(text.len());
+        for c in text.get(offset..target).unwrap_or("").chars() {
+            if c == '\n' {
+                location.line += 1;
+                location.column = 1;
+            } else {
+                location.column += 1;
+            }
+        }
+        offset = target;
+        cursor = Some((rule.source, offset, location));
+        out.push(location);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +357,23 @@ mod tests {
     #[test]
     fn policy_is_send_sync() {
         assert_send_sync::<Policy>();
+    }
+
+    #[test]
+    fn rule_locations_are_line_and_column() {
+        let p = Policy::compile_sources([
+            ("a", "* grants *;\n  has é grants *; * grants *;"),
+            ("b", "\n\n   * denies *;"),
+        ])
+        .unwrap();
+        let locations: Vec<(usize, usize)> = p
+            .rules()
+            .iter()
+            .map(|r| {
+                let l = p.rule_location(r);
+                (l.line, l.column)
+            })
+            .collect();
+        assert_eq!(locations, [(1, 1), (2, 3), (2, 19), (3, 4)]);
     }
 }

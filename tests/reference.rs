@@ -57,10 +57,10 @@ fn lookup(e: &Entity, a: &Attribute) -> Option<Value> {
 
 fn eq(v: &Value, l: &Literal) -> T {
     match (v, l) {
-        (Value::Str(s), Literal::Str(l)) => b(s == l),
+        (Value::Str(s), Literal::Str(l)) => b(**s == **l),
         (Value::Int(i), Literal::Int(l)) => b(i == l),
         (Value::Bool(x), Literal::Bool(l)) => b(x == l),
-        (Value::Set(items), Literal::Str(l)) => b(items.iter().any(|s| s == l)),
+        (Value::Set(items), Literal::Str(l)) => b(items.iter().any(|s| **s == **l)),
         _ => T::U,
     }
 }

@@ -809,7 +809,7 @@ pub fn decision_summary(d: &Decision) -> (bool, DecidedBy, Vec<ExpectedReason>) 
                         tenure::UnknownCause::TypeMismatch => "type",
                     };
                     let attr = match &u.attribute {
-                        tenure::Attribute::Name(n) => n.clone(),
+                        tenure::Attribute::Name(n) => n.to_string(),
                         tenure::Attribute::Tag(k) => format!("tag:{}", quote(k)),
                     };
                     format!("{}.{attr} ({cause})", u.side)

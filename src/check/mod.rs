@@ -1,12 +1,12 @@
 //! AST → checked [`ir::Rule`](crate::ir::Rule)s: rule ids, annotations, normalised
 //! conditions. All problems are collected, not only the first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, PolicyDiagnostic, Source};
 use crate::ir::{self, Expr, Glob, Test};
-use crate::syntax::ast::{self, Condition, Predicate, Span};
+use crate::syntax::ast::{self, Attribute, Condition, Literal, Predicate, Span};
 
 /// Checks parsed sources, in load order, into IR rules.
 ///
@@ -19,6 +19,7 @@ pub(crate) fn check(
     let mut rules = Vec::new();
     let mut seen: HashMap<Arc<str>, (usize, Span)> = HashMap::new();
     let mut position = 0usize;
+    let mut interner = Interner::default();
     for (source_index, (source, policy)) in sources.iter().zip(policies).enumerate() {
         for rule in &policy.rules {
             position += 1;
@@ -76,8 +77,8 @@ pub(crate) fn check(
             rules.push(ir::Rule {
                 id,
                 effect: rule.effect,
-                who: lower(&rule.who),
-                what: lower(&rule.what),
+                who: lower(&rule.who, &mut interner),
+                what: lower(&rule.what, &mut interner),
                 annotations,
                 source: source_index,
                 span: rule.span,
@@ -91,20 +92,57 @@ pub(crate) fn check(
     }
 }
 
-/// Lowers an AST condition to its IR form.
-pub(crate) fn lower(condition: &Condition) -> Expr {
-    match condition {
-        Condition::Any(_) => Expr::Any,
-        Condition::Or(cs, _) => Expr::Or(cs.iter().map(lower).collect()),
-        Condition::And(cs, _) => Expr::And(cs.iter().map(lower).collect()),
-        Condition::Not(c, _) => Expr::Not(Box::new(lower(c))),
-        Condition::Group(c, _) => lower(c),
-        Condition::Atom(a) => lower_atom(a),
+/// Shares one allocation among equal attribute names and string values of a policy,
+/// so that 100 000 rules naming `role` hold one `"role"`.
+#[derive(Default)]
+struct Interner {
+    strings: HashSet<Arc<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &Arc<str>) -> Arc<str> {
+        match self.strings.get(s) {
+            Some(shared) => shared.clone(),
+            None => {
+                self.strings.insert(s.clone());
+                s.clone()
+            }
+        }
+    }
+
+    fn attribute(&mut self, a: &Attribute) -> Attribute {
+        match a {
+            Attribute::Name(n) => Attribute::Name(self.intern(n)),
+            Attribute::Tag(k) => Attribute::Tag(self.intern(k)),
+        }
+    }
+
+    fn literal(&mut self, l: &Literal) -> Literal {
+        match l {
+            Literal::Str(s) => Literal::Str(self.intern(s)),
+            other => other.clone(),
+        }
+    }
+
+    fn literals(&mut self, ls: &[Literal]) -> Vec<Literal> {
+        ls.iter().map(|l| self.literal(l)).collect()
     }
 }
 
-fn lower_atom(atom: &ast::Atom) -> Expr {
-    let attribute = atom.attribute.clone();
+/// Lowers an AST condition to its IR form.
+fn lower(condition: &Condition, interner: &mut Interner) -> Expr {
+    match condition {
+        Condition::Any(_) => Expr::Any,
+        Condition::Or(cs, _) => Expr::Or(cs.iter().map(|c| lower(c, interner)).collect()),
+        Condition::And(cs, _) => Expr::And(cs.iter().map(|c| lower(c, interner)).collect()),
+        Condition::Not(c, _) => Expr::Not(Box::new(lower(c, interner))),
+        Condition::Group(c, _) => lower(c, interner),
+        Condition::Atom(a) => lower_atom(a, interner),
+    }
+}
+
+fn lower_atom(atom: &ast::Atom, interner: &mut Interner) -> Expr {
+    let attribute = interner.attribute(&atom.attribute);
     let make = |test| {
         Expr::Atom(ir::Atom {
             attribute: attribute.clone(),
@@ -113,11 +151,11 @@ fn lower_atom(atom: &ast::Atom) -> Expr {
     };
     match &atom.predicate {
         Predicate::Has => make(Test::Has),
-        Predicate::Eq(v) => make(Test::Eq(v.clone())),
-        Predicate::Ne(v) => Expr::Not(Box::new(make(Test::Eq(v.clone())))),
-        Predicate::In(vs) => make(Test::In(vs.clone())),
-        Predicate::NotIn(vs) => Expr::Not(Box::new(make(Test::In(vs.clone())))),
-        Predicate::Like(g) => make(Test::Like(Glob::new(g))),
+        Predicate::Eq(v) => make(Test::Eq(interner.literal(v))),
+        Predicate::Ne(v) => Expr::Not(Box::new(make(Test::Eq(interner.literal(v))))),
+        Predicate::In(vs) => make(Test::In(interner.literals(vs))),
+        Predicate::NotIn(vs) => Expr::Not(Box::new(make(Test::In(interner.literals(vs))))),
+        Predicate::Like(g) => make(Test::Like(Box::new(Glob::new(g)))),
         Predicate::Lt(n) => make(match n.checked_sub(1) {
             Some(hi) => Test::Range { lo: i64::MIN, hi },
             None => Test::EmptyRange,

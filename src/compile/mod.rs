@@ -19,6 +19,7 @@ mod scaling_tests;
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -87,7 +88,7 @@ impl Postings {
 /// Everything posted under one attribute of one side.
 #[derive(Debug, Default, Clone)]
 struct AttributePostings {
-    eq_str: FxHashMap<Box<str>, Postings>,
+    eq_str: FxHashMap<Arc<str>, Postings>,
     eq_int: FxHashMap<i64, Postings>,
     eq_bool: [Postings; 2],
     present: Postings,
@@ -101,26 +102,30 @@ struct AttributePostings {
 /// The postings of one side (identity or resource).
 #[derive(Debug, Default, Clone)]
 struct SideIndex {
-    names: FxHashMap<Box<str>, AttributePostings>,
-    tags: FxHashMap<Box<str>, AttributePostings>,
-    /// Attributes that some deny anchors on with an equality key (probed for absence).
-    deny_attributes: Vec<Attribute>,
+    /// Every attribute with postings, in first-posted order.
+    entries: Vec<(Attribute, AttributePostings)>,
+    /// Plain attribute name → position in `entries`.
+    names: FxHashMap<Arc<str>, u32>,
+    /// Tag key → position in `entries`.
+    tags: FxHashMap<Arc<str>, u32>,
+    /// Positions of the attributes some deny anchors on with an equality key (probed for
+    /// absence).
+    deny_entries: Vec<u32>,
 }
 
 impl SideIndex {
-    fn postings_mut(&mut self, attribute: &Attribute) -> &mut AttributePostings {
+    fn position(&mut self, attribute: &Attribute) -> usize {
         let (map, key) = match attribute {
             Attribute::Name(n) => (&mut self.names, n),
             Attribute::Tag(k) => (&mut self.tags, k),
         };
-        map.entry(key.as_str().into()).or_default()
-    }
-
-    fn postings(&self, attribute: &Attribute) -> Option<&AttributePostings> {
-        match attribute {
-            Attribute::Name(n) => self.names.get(n.as_str()),
-            Attribute::Tag(k) => self.tags.get(k.as_str()),
+        let next = self.entries.len();
+        let position = *map.entry(key.clone()).or_insert(next as u32) as usize;
+        if position == next {
+            self.entries
+                .push((attribute.clone(), AttributePostings::default()));
         }
+        position
     }
 }
 
@@ -269,16 +274,19 @@ impl Index {
     fn post(&mut self, key: &Key, effect: Effect, rule: u32) {
         match key {
             Key::Present(side, attribute) => {
-                self.sides[*side]
-                    .postings_mut(attribute)
+                let side_index = &mut self.sides[*side];
+                let position = side_index.position(attribute);
+                side_index.entries[position]
+                    .1
                     .present
                     .push(effect, rule);
             }
             Key::Eq(side, attribute, literal) => {
                 let side_index = &mut self.sides[*side];
-                let ap = side_index.postings_mut(attribute);
+                let position = side_index.position(attribute);
+                let ap = &mut side_index.entries[position].1;
                 match literal {
-                    Literal::Str(s) => ap.eq_str.entry(s.as_str().into()).or_default(),
+                    Literal::Str(s) => ap.eq_str.entry(s.clone()).or_default(),
                     Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
@@ -293,7 +301,7 @@ impl Index {
                         ap.deny_any.push(rule);
                     }
                     if first_on_attribute {
-                        side_index.deny_attributes.push(attribute.clone());
+                        side_index.deny_entries.push(position as u32);
                     }
                 }
             }
@@ -345,6 +353,9 @@ impl Index {
         self.probe_side(&self.sides[side], effect, entity, f)
     }
 
+    /// Probes one side. Walks whichever is shorter — the side's indexed attributes
+    /// (looking each up in the entity) or the entity's attributes (looking each up in the
+    /// index) — so a policy that indexes few attributes costs few lookups.
     fn probe_side(
         &self,
         side: &SideIndex,
@@ -352,28 +363,37 @@ impl Index {
         entity: &Entity,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        let attributes = entity.attribute_map();
+        let tags = entity.tag_map();
+        if side.entries.len() <= attributes.len() + tags.len() {
+            for (attribute, ap) in &side.entries {
+                match entity.value_of(attribute) {
+                    Some(value) => probe_value(ap, effect, value, f)?,
+                    None if effect == Effect::Deny => emit(&ap.deny_any, f)?,
+                    None => {}
+                }
+            }
+            return ControlFlow::Continue(());
+        }
         if !side.names.is_empty() {
-            for (name, value) in entity.attribute_map() {
-                if let Some(ap) = side.names.get(name.as_str()) {
-                    probe_value(ap, effect, value.as_ref(), f)?;
+            for (name, value) in attributes {
+                if let Some(&i) = side.names.get(name.as_str()) {
+                    probe_value(&side.entries[i as usize].1, effect, value.as_ref(), f)?;
                 }
             }
         }
         if !side.tags.is_empty() {
-            for (key, value) in entity.tag_map() {
-                if let Some(ap) = side.tags.get(key.as_str()) {
-                    probe_value(ap, effect, ValueRef::Str(value), f)?;
+            for (key, value) in tags {
+                if let Some(&i) = side.tags.get(key.as_str()) {
+                    probe_value(&side.entries[i as usize].1, effect, ValueRef::Str(value), f)?;
                 }
             }
         }
         if effect == Effect::Deny {
-            for attribute in &side.deny_attributes {
+            for &i in &side.deny_entries {
+                let (attribute, ap) = &side.entries[i as usize];
                 if entity.value_of(attribute).is_none() {
-                    if let Some(ap) = side.postings(attribute) {
-                        for &r in &ap.deny_any {
-                            f(r)?;
-                        }
-                    }
+                    emit(&ap.deny_any, f)?;
                 }
             }
         }

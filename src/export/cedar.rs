@@ -276,7 +276,7 @@ impl Writer<'_> {
                 (format!("{v} has {quoted}"), access)
             }
         };
-        let is_set = matches!(&atom.attribute, Attribute::Name(n) if self.options.set_attributes.contains(n));
+        let is_set = matches!(&atom.attribute, Attribute::Name(n) if self.options.set_attributes.contains(&**n));
         let comparison =
             match &atom.test {
                 Test::Has => {

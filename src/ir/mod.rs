@@ -59,8 +59,8 @@ pub enum Test {
     Eq(Literal),
     /// `ATTR in [V, ...]` (and, under `not`, `not in`): `= V1 or = V2 or ...`.
     In(Vec<Literal>),
-    /// `ATTR ~ "glob"`.
-    Like(Glob),
+    /// `ATTR ~ "glob"` (boxed: globs are rare and large, atoms are many).
+    Like(Box<Glob>),
     /// `ATTR < N` and friends: `lo <= value <= hi` on integers.
     Range {
         /// Smallest value that passes.
@@ -119,7 +119,7 @@ pub struct Rule {
 #[inline]
 pub(crate) fn equals(value: ValueRef<'_>, literal: &Literal) -> Truth {
     match (value, literal) {
-        (ValueRef::Str(s), Literal::Str(l)) => Truth::from_bool(s == l),
+        (ValueRef::Str(s), Literal::Str(l)) => Truth::from_bool(s == &**l),
         (ValueRef::Int(i), Literal::Int(l)) => Truth::from_bool(i == *l),
         (ValueRef::Bool(b), Literal::Bool(l)) => Truth::from_bool(b == *l),
         (ValueRef::Set(items), Literal::Str(l)) => {

@@ -6,6 +6,7 @@
 //! [`crate::ir`] form.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A byte range in a policy source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -110,20 +111,27 @@ impl Condition {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Attribute {
     /// A plain attribute such as `role` or `manager.id`.
-    Name(String),
+    Name(Arc<str>),
     /// A tag, written `tag:KEY` or `tag:"KEY"`.
-    Tag(String),
+    Tag(Arc<str>),
 }
 
 impl Attribute {
     /// A plain attribute.
-    pub fn name(name: impl Into<String>) -> Attribute {
+    pub fn name(name: impl Into<Arc<str>>) -> Attribute {
         Attribute::Name(name.into())
     }
 
     /// A tag attribute.
-    pub fn tag(key: impl Into<String>) -> Attribute {
+    pub fn tag(key: impl Into<Arc<str>>) -> Attribute {
         Attribute::Tag(key.into())
+    }
+
+    /// The name or tag key, without `tag:`.
+    pub fn key(&self) -> &str {
+        match self {
+            Attribute::Name(k) | Attribute::Tag(k) => k,
+        }
     }
 }
 
@@ -131,7 +139,7 @@ impl Attribute {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Literal {
     /// A string, quoted or bare.
-    Str(String),
+    Str(Arc<str>),
     /// A 64-bit integer (a bare word that is entirely `-?[0-9]+`).
     Int(i64),
     /// `true` or `false`.

@@ -476,7 +476,7 @@ impl Builder<'_> {
         let mut inner = pair.into_inner();
         let Some(first) = inner.next() else {
             return Atom {
-                attribute: Attribute::Name(String::new()),
+                attribute: Attribute::Name("".into()),
                 predicate: Predicate::Has,
                 span,
             };
@@ -486,7 +486,7 @@ impl Builder<'_> {
                 .into_inner()
                 .find(|p| p.as_rule() == Rule::attribute)
                 .map(|p| self.attribute(p))
-                .unwrap_or(Attribute::Name(String::new()));
+                .unwrap_or(Attribute::Name("".into()));
             return Atom {
                 attribute,
                 predicate: Predicate::Has,
@@ -529,16 +529,16 @@ impl Builder<'_> {
 
     fn attribute(&mut self, pair: Pair<'_, Rule>) -> Attribute {
         let Some(inner) = pair.into_inner().next() else {
-            return Attribute::Name(String::new());
+            return Attribute::Name("".into());
         };
         let span = span_of(&inner);
         let attribute = match inner.as_rule() {
             Rule::tag_attribute => match inner.into_inner().next() {
-                Some(k) if k.as_rule() == Rule::string => Attribute::Tag(self.string(k)),
-                Some(k) => Attribute::Tag(k.as_str().to_string()),
-                None => Attribute::Tag(String::new()),
+                Some(k) if k.as_rule() == Rule::string => Attribute::Tag(self.string(k).into()),
+                Some(k) => Attribute::Tag(k.as_str().into()),
+                None => Attribute::Tag("".into()),
             },
-            _ => Attribute::Name(inner.as_str().to_string()),
+            _ => Attribute::Name(inner.as_str().into()),
         };
         let len = match &attribute {
             Attribute::Name(s) | Attribute::Tag(s) => s.len(),
@@ -579,10 +579,10 @@ impl Builder<'_> {
 
     fn value(&mut self, pair: Pair<'_, Rule>) -> Literal {
         let Some(inner) = pair.into_inner().next() else {
-            return Literal::Str(String::new());
+            return Literal::Str("".into());
         };
         if inner.as_rule() == Rule::string {
-            return Literal::Str(self.string(inner));
+            return Literal::Str(self.string(inner).into());
         }
         let word = inner.as_str();
         let span = span_of(&inner);
@@ -600,7 +600,7 @@ impl Builder<'_> {
             "true" => Literal::Bool(true),
             "false" => Literal::Bool(false),
             w if ast::is_integer_text(w) => Literal::Int(self.integer(&inner)),
-            w => Literal::Str(w.to_string()),
+            w => Literal::Str(w.into()),
         }
     }
 
