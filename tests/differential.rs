@@ -524,3 +524,26 @@ fn difference_kleene_or_versus_error_propagation() {
     let (allowed, _, _) = cedar_decide(&to_cedar(&policy).unwrap(), &identity, &[]);
     assert!(allowed);
 }
+
+/// The extreme integers survive the export: Cedar's `Long` is 64-bit too.
+#[test]
+fn extreme_integers_agree() {
+    for (text, level, want) in [
+        ("level = -9223372036854775808 grants *;", i64::MIN, true),
+        ("level = 9223372036854775807 grants *;", i64::MAX, true),
+        ("level < -9223372036854775808 grants *;", i64::MIN, false),
+        ("level > 9223372036854775807 grants *;", i64::MAX, false),
+        ("level >= -9223372036854775808 grants *;", i64::MIN, true),
+        ("level <= 9223372036854775807 grants *;", i64::MAX, true),
+    ] {
+        let policy = Policy::compile(text).unwrap();
+        let identity = vec![("level", Ty::Int, Val::Int(level))];
+        assert_eq!(
+            policy.is_allowed(&tenure_entity(&identity), &Resource::new()),
+            want,
+            "{text}"
+        );
+        let (allowed, _, errors) = cedar_decide(&to_cedar(&policy).unwrap(), &identity, &[]);
+        assert_eq!((allowed, errors), (want, 0), "{text}");
+    }
+}
