@@ -1,7 +1,7 @@
 //! AST → checked [`ir::Rule`](crate::ir::Rule)s: rule ids, annotations, normalised
 //! conditions. All problems are collected, not only the first.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use crate::error::{ErrorKind, PolicyDiagnostic, Source};
@@ -17,7 +17,7 @@ pub(crate) fn check(
 ) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
-    let mut seen: HashMap<Arc<str>, (usize, Span)> = HashMap::new();
+    let mut seen: FxHashMap<Arc<str>, (usize, Span)> = FxHashMap::default();
     let mut position = 0usize;
     let mut interner = Interner::default();
     for (source_index, (source, policy)) in sources.iter().zip(policies).enumerate() {
@@ -96,7 +96,7 @@ pub(crate) fn check(
 /// so that 100 000 rules naming `role` hold one `"role"`.
 #[derive(Default)]
 struct Interner {
-    strings: HashSet<Arc<str>>,
+    strings: FxHashSet<Arc<str>>,
 }
 
 impl Interner {

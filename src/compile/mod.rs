@@ -17,7 +17,6 @@
 #[cfg(test)]
 mod scaling_tests;
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -209,7 +208,7 @@ fn options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
     }
 }
 
-fn cost(option: &[Key], counts: &HashMap<&Key, usize>) -> usize {
+fn cost(option: &[Key], counts: &FxHashMap<&Key, usize>) -> usize {
     option
         .iter()
         .map(|k| {
@@ -235,7 +234,7 @@ impl Index {
                 out
             })
             .collect();
-        let mut counts: HashMap<&Key, usize> = HashMap::new();
+        let mut counts: FxHashMap<&Key, usize> = FxHashMap::default();
         for opts in &all_options {
             for opt in opts {
                 for k in opt {
