@@ -41,9 +41,9 @@ for target in parse roundtrip authorize_differential json_inputs; do
         -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "${dict[@]}" >"$log" 2>&1
     rc=$?
-    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
     if [ "$rc" -eq 0 ]; then
         echo "fuzz: $target: ok, ${execs:-?} executions in ${seconds} s (${rate:-?}/s), ${cov:-cov: ?}"
     else
