@@ -38,6 +38,8 @@ enum Strategy {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Segment {
     items: Vec<Option<char>>, // None is `?`
+    /// The segment as text when it has no `?` (set by [`Segment::seal`]).
+    text: Option<String>,
 }
 
 impl Segment {
@@ -63,6 +65,12 @@ impl Segment {
             return Some((from, from));
         }
         let rest = text.get(from..)?;
+        if let Some(literal) = &self.text {
+            // All literal: a substring search, linear in the text.
+            return rest
+                .find(literal.as_str())
+                .map(|i| (from + i, from + i + literal.len()));
+        }
         for (i, _) in rest.char_indices() {
             if let Some(end) = self.match_at(text, from + i) {
                 return Some((from + i, end));
@@ -86,6 +94,11 @@ impl Segment {
 
     fn literal(&self) -> Option<String> {
         self.items.iter().copied().collect()
+    }
+
+    fn seal(mut self) -> Segment {
+        self.text = self.literal();
+        self
     }
 }
 
@@ -111,7 +124,7 @@ impl Glob {
             n => {
                 let first = segments.remove(0);
                 let last = segments.remove(n - 2);
-                let middle = segments;
+                let middle: Vec<Segment> = segments.into_iter().map(Segment::seal).collect();
                 match (first.literal(), last.literal(), middle.as_slice()) {
                     (Some(f), Some(l), []) if l.is_empty() => Strategy::Prefix(f),
                     (Some(f), Some(l), []) if f.is_empty() => Strategy::Suffix(l),
