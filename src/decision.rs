@@ -132,6 +132,29 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// Deny overrides grant: the applying denies if there are any, else the applying
+    /// grants, else default deny. `applying(effect)` lists the rules of that effect that
+    /// apply, in load order; grants are not looked at when a deny applies.
+    pub(crate) fn deny_overrides(mut applying: impl FnMut(Effect) -> Vec<Reason>) -> Decision {
+        let denies = applying(Effect::Deny);
+        if !denies.is_empty() {
+            return Decision {
+                decided_by: DecidedBy::Deny,
+                reasons: denies,
+            };
+        }
+        let grants = applying(Effect::Grant);
+        let decided_by = if grants.is_empty() {
+            DecidedBy::Default
+        } else {
+            DecidedBy::Grant
+        };
+        Decision {
+            decided_by,
+            reasons: grants,
+        }
+    }
+
     /// True when access is allowed.
     pub fn is_allowed(&self) -> bool {
         self.decided_by == DecidedBy::Grant

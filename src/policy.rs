@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::check;
 use crate::compile::{Candidates, Index, IndexStats};
-use crate::decision::{unknowns_of, DecidedBy, Decision, Reason};
+use crate::decision::{unknowns_of, Decision, Reason};
 use crate::entity::{Entity, Identity, Resource};
 use crate::error::{Error, ErrorKind, Location, PolicyDiagnostic, Source};
 use crate::ir::{self, Outcome};
@@ -206,7 +206,7 @@ impl Policy {
     pub fn authorize_entities(&self, identity: &Entity, resource: &Entity) -> Decision {
         let index = &self.inner.index;
         let mut candidates: Vec<u32> = Vec::new();
-        for effect in [Effect::Deny, Effect::Grant] {
+        Decision::deny_overrides(|effect| {
             candidates.clear();
             let _ = index.for_each_candidate(effect, identity, resource, &mut |r| {
                 candidates.push(r);
@@ -214,25 +214,11 @@ impl Policy {
             });
             candidates.sort_unstable();
             candidates.dedup();
-            let reasons: Vec<Reason> = candidates
+            candidates
                 .iter()
                 .filter_map(|&r| self.reason_if_applies(r as usize, identity, resource))
-                .collect();
-            if !reasons.is_empty() {
-                let decided_by = match effect {
-                    Effect::Deny => DecidedBy::Deny,
-                    Effect::Grant => DecidedBy::Grant,
-                };
-                return Decision {
-                    decided_by,
-                    reasons,
-                };
-            }
-        }
-        Decision {
-            decided_by: DecidedBy::Default,
-            reasons: Vec::new(),
-        }
+                .collect()
+        })
     }
 
     fn reason_if_applies(&self, r: usize, identity: &Entity, resource: &Entity) -> Option<Reason> {
@@ -298,25 +284,12 @@ impl Policy {
     /// [`Policy::authorize`]; kept as a baseline for benchmarks and cross-checks.
     pub fn authorize_linear(&self, identity: &Identity, resource: &Resource) -> Decision {
         let (identity, resource) = (identity.entity(), resource.entity());
-        for (effect, decided_by) in [
-            (Effect::Deny, DecidedBy::Deny),
-            (Effect::Grant, DecidedBy::Grant),
-        ] {
-            let reasons: Vec<Reason> = (0..self.inner.rules.len())
+        Decision::deny_overrides(|effect| {
+            (0..self.inner.rules.len())
                 .filter(|&r| self.inner.rules[r].effect == effect)
                 .filter_map(|r| self.reason_if_applies(r, identity, resource))
-                .collect();
-            if !reasons.is_empty() {
-                return Decision {
-                    decided_by,
-                    reasons,
-                };
-            }
-        }
-        Decision {
-            decided_by: DecidedBy::Default,
-            reasons: Vec::new(),
-        }
+                .collect()
+        })
     }
 }
 
@@ -327,7 +300,9 @@ fn rule_locations(sources: &[Source], rules: &[ir::Rule]) -> Vec<Location> {
     for rule in rules {
         let text: &str = sources.get(rule.source).map_or("", |s| &s.text);
         let (mut offset, mut location) = match cursor {
-            Some((source, offset, location)) if source == rule.source && offset <= rule.span.start => {
+            Some((source, offset, location))
+                if source == rule.source && offset <= rule.span.start =>
+            {
                 (offset, location)
             }
             _ => (0, Location { line: 1, column: 1 }),

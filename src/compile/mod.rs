@@ -275,10 +275,7 @@ impl Index {
             Key::Present(side, attribute) => {
                 let side_index = &mut self.sides[*side];
                 let position = side_index.position(attribute);
-                side_index.entries[position]
-                    .1
-                    .present
-                    .push(effect, rule);
+                side_index.entries[position].1.present.push(effect, rule);
             }
             Key::Eq(side, attribute, literal) => {
                 let side_index = &mut self.sides[*side];

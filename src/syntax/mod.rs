@@ -400,30 +400,35 @@ impl Builder<'_> {
 
     /// `depth` counts the parentheses and `not`s around this condition.
     fn condition(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Condition {
-        let span = span_of(&pair);
-        let mut operands: Vec<Condition> = pair
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::conjunction)
-            .map(|p| self.conjunction(p, depth))
-            .collect();
-        if operands.len() == 1 {
-            operands.pop().unwrap_or(Condition::Any(span))
-        } else {
-            Condition::Or(operands, span)
-        }
+        self.chain(pair, Rule::conjunction, Condition::Or, |b, p| {
+            b.conjunction(p, depth)
+        })
     }
 
     fn conjunction(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Condition {
+        self.chain(pair, Rule::negation, Condition::And, |b, p| {
+            b.negation(p, depth)
+        })
+    }
+
+    /// An `or` or `and` chain: its `operand` pairs built by `build`, or the lone operand.
+    fn chain<'i>(
+        &mut self,
+        pair: Pair<'i, Rule>,
+        operand: Rule,
+        join: fn(Vec<Condition>, Span) -> Condition,
+        build: impl Fn(&mut Self, Pair<'i, Rule>) -> Condition,
+    ) -> Condition {
         let span = span_of(&pair);
         let mut operands: Vec<Condition> = pair
             .into_inner()
-            .filter(|p| p.as_rule() == Rule::negation)
-            .map(|p| self.negation(p, depth))
+            .filter(|p| p.as_rule() == operand)
+            .map(|p| build(self, p))
             .collect();
         if operands.len() == 1 {
             operands.pop().unwrap_or(Condition::Any(span))
         } else {
-            Condition::And(operands, span)
+            join(operands, span)
         }
     }
 
