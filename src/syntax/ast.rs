@@ -196,13 +196,14 @@ pub struct Atom {
 // ---------------------------------------------------------------------------
 // Printing. The printer writes canonical text that parses back to the same tree.
 
+// The printer writes a value or tag key bare only when it is plain ASCII: the grammar's
+// letters are Unicode category L, which `char::is_alphabetic` does not match exactly
+// (combining marks such as U+06D6 are alphabetic but not letters), so anything else is
+// quoted, which always parses back.
 fn is_bare_word(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_alphabetic()
-                || c.is_ascii_digit()
-                || matches!(c, '_' | '-' | '.' | ':' | '/' | '@')
-        })
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/' | '@'))
         && !is_integer_text(s)
         && s != "true"
         && s != "false"
@@ -228,7 +229,7 @@ fn is_bare_name(s: &str) -> bool {
 fn is_bare_tag_key(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
-            .all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 /// Writes `s` as a quoted string literal with escapes.
