@@ -246,13 +246,7 @@ impl Policy {
     pub fn is_allowed_entities(&self, identity: &Entity, resource: &Entity) -> bool {
         let index = &self.inner.index;
         let rules = &self.inner.rules;
-        let mut applies = |r: u32| {
-            if rules[r as usize].outcome(identity, resource) == Outcome::NotApplied {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
-        };
+        let mut applies = ir::break_if_applies(rules, identity, resource);
         if index
             .for_each_candidate(Effect::Deny, identity, resource, &mut applies)
             .is_break()

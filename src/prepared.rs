@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use crate::compile::{IDENTITY, RESOURCE};
 use crate::decision::{unknowns_of, DecidedBy, Decision, Reason};
 use crate::entity::{Entity, Identity, Resource};
-use crate::ir::{Outcome, Truth};
+use crate::ir::{self, Outcome, Truth};
 use crate::policy::Policy;
 use crate::syntax::ast::Effect;
 
@@ -114,13 +114,7 @@ impl PreparedIdentity<'_> {
             }
         }
         let identity = self.identity;
-        let mut applies = |r: u32| {
-            if rules[r as usize].outcome(identity, resource) == Outcome::NotApplied {
-                ControlFlow::Continue(())
-            } else {
-                ControlFlow::Break(())
-            }
-        };
+        let mut applies = ir::break_if_applies(rules, identity, resource);
         if index
             .for_each_candidate_on_side(RESOURCE, Effect::Deny, resource, &mut applies)
             .is_break()

@@ -225,6 +225,23 @@ pub(crate) enum Outcome {
     ByUnknown,
 }
 
+/// A candidate visitor for the `is_allowed` paths: breaks at the first rule (by index into
+/// `rules`) that applies to the request.
+#[inline]
+pub(crate) fn break_if_applies<'a>(
+    rules: &'a [Rule],
+    identity: &'a Entity,
+    resource: &'a Entity,
+) -> impl FnMut(u32) -> std::ops::ControlFlow<()> + 'a {
+    move |r| {
+        if rules[r as usize].outcome(identity, resource) == Outcome::NotApplied {
+            std::ops::ControlFlow::Continue(())
+        } else {
+            std::ops::ControlFlow::Break(())
+        }
+    }
+}
+
 impl Rule {
     /// Whether this rule applies to the request, by its effect's rule: a grant needs both
     /// sides true; a deny needs neither side false.
