@@ -24,9 +24,10 @@
 //! and every size is limited (see [`Limits`] and the constants in [`limits`]); globs match
 //! without exponential backtracking. Errors carry source names, line and column.
 //!
-//! # Crate features
+//! # Workspace
 //!
-//! * `cli` — the `tenure` command-line tool (pulls in `clap` and miette's renderer).
+//! This crate is the library alone; the `tenure` command-line tool is the
+//! `tenure-cli` package in `crates/tenure-cli`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,6 +1,5 @@
 //! Integration tests, in one binary to keep link time down.
 
-mod cli;
 mod data_driven;
 mod differential;
 mod fuzz_regressions;

@@ -1,7 +1,6 @@
-#![cfg(feature = "cli")]
 //! Tests of the `tenure` command-line tool: `check`, `authorize`, exit statuses and output.
 //!
-//! The binary runs in `tests/data/cli/` so that file names in its messages are the short
+//! The binary runs in `tests/data/` so that file names in its messages are the short
 //! relative names given on the command line.
 
 use std::io::Write;
@@ -10,9 +9,9 @@ use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tenure");
 
-/// The fixture directory, `tests/data/cli/`.
+/// The fixture directory, `tests/data/`.
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cli")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 /// Runs `tenure ARGS` in the fixture directory, feeding `stdin`.
