@@ -1,48 +1,26 @@
 //! Errors: policy diagnostics (parse and check) and request-input errors.
 //!
-//! Every policy error carries the source name, the byte span, the 1-based line and
-//! column, and the source text, so it renders itself — plainly through
-//! [`Display`](std::fmt::Display), or with snippets through [`miette`].
+//! Every policy error carries a stable [`Code`], the source name, the byte span, the
+//! 1-based line and column, and the source text, so it renders itself — plainly through
+//! [`Display`](std::fmt::Display), or with a snippet through [`miette`]. Snippets are
+//! clipped to a window around the problem, so a one-line policy of megabytes prints a
+//! few lines, not the whole text per error.
 
 use std::fmt;
-use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan};
 
-use crate::syntax::ast::Span;
+use crate::diagnostics::Code;
+use crate::source::{floor_char_boundary, Location, Source, Span};
 
-/// A named policy text, as given to [`crate::Policy::compile_sources`].
-#[derive(Debug, Clone)]
-pub(crate) struct Source {
-    pub(crate) name: Arc<str>,
-    pub(crate) text: Arc<str>,
-}
+/// How many diagnostics [`Error`]'s `Display` prints before "… and N more".
+pub const MAX_DISPLAYED_DIAGNOSTICS: usize = 100;
 
-/// A line and column in a policy source, both counting from 1 (columns in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Location {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in Unicode scalar values.
-    pub column: usize,
-}
+/// Bytes of context shown on each side of a problem in a snippet.
+const SNIPPET_WINDOW: usize = 160;
 
-impl Location {
-    /// The location of byte `offset` in `text` (clamped to the text, and to a char boundary).
-    pub fn of_offset(text: &str, offset: usize) -> Location {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text[..offset];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Location { line, column }
-    }
-}
-
-/// The kind of a policy problem; stable, for programs that match on errors.
+/// The kind of a policy problem; stable, for programs that match on errors. Each
+/// [`Code`] belongs to one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -77,41 +55,47 @@ impl ErrorKind {
 #[derive(Clone, thiserror::Error)]
 #[error("{}:{}:{}: {}", .origin.name, .location.line, .location.column, .message)]
 pub struct PolicyDiagnostic {
-    kind: ErrorKind,
+    code: Code,
     message: String,
     help: Option<String>,
     origin: Source,
-    named: NamedSource<Arc<str>>,
     span: Span,
     location: Location,
 }
 
 impl PolicyDiagnostic {
+    /// A diagnostic with `code`'s default help. `code` must be a policy code.
     pub(crate) fn new(
-        kind: ErrorKind,
+        code: Code,
         source: &Source,
         span: Span,
         message: impl Into<String>,
     ) -> PolicyDiagnostic {
+        debug_assert!(code.kind().is_some(), "{code:?} is not a policy code");
         PolicyDiagnostic {
-            kind,
+            code,
             message: message.into(),
-            help: None,
-            location: Location::of_offset(&source.text, span.start),
-            named: NamedSource::new(source.name.as_ref(), source.text.clone()),
+            help: code.help().map(str::to_string),
+            location: source.location(span.start),
             origin: source.clone(),
             span,
         }
     }
 
+    /// Replaces the default help with one specific to this occurrence.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> PolicyDiagnostic {
         self.help = Some(help.into());
         self
     }
 
+    /// The stable code of this problem.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
     /// What kind of problem this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.code.kind().unwrap_or(ErrorKind::Syntax)
     }
 
     /// The message, lowercase, without location.
@@ -138,12 +122,18 @@ impl PolicyDiagnostic {
     pub fn location(&self) -> Location {
         self.location
     }
+
+    /// This diagnostic as a [`miette::Report`], for miette's renderers (the source,
+    /// under its name, travels with it).
+    pub fn to_report(&self) -> miette::Report {
+        miette::Report::new(self.clone())
+    }
 }
 
 impl fmt::Debug for PolicyDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PolicyDiagnostic")
-            .field("kind", &self.kind)
+            .field("code", &self.code)
             .field("message", &self.message)
             .field("help", &self.help)
             .field("source", &self.origin.name)
@@ -155,7 +145,7 @@ impl fmt::Debug for PolicyDiagnostic {
 
 impl Diagnostic for PolicyDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.kind.code()))
+        Some(Box::new(self.code.as_str()))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -165,45 +155,97 @@ impl Diagnostic for PolicyDiagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.named as &dyn SourceCode)
+        Some(&self.origin as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let len = self.span.end.saturating_sub(self.span.start);
         Some(Box::new(std::iter::once(LabeledSpan::new(
-            Some("here".to_string()),
+            Some(self.code.label().to_string()),
             self.span.start,
             len,
         ))))
     }
 }
 
-impl PolicyDiagnostic {
-    /// This diagnostic as a [`miette::Report`], for miette's renderers (the source,
-    /// under its name, travels with it).
-    pub fn to_report(&self) -> miette::Report {
-        miette::Report::new(self.clone())
+impl SourceCode for Source {
+    /// The lines around `span`, clipped to [`SNIPPET_WINDOW`] bytes on each side.
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, MietteError> {
+        let text: &str = &self.text;
+        let (s, e) = (span.offset(), span.offset() + span.len());
+        if e > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let lines = self.lines();
+        let first = lines.line_of(s).saturating_sub(context_lines_before);
+        let last = (lines.line_of(e.saturating_sub(1).max(s)) + context_lines_after)
+            .min(lines.count() - 1);
+        let mut start = lines.start(first);
+        let mut end = lines.end(last, text.len());
+        if s.saturating_sub(start) > SNIPPET_WINDOW {
+            start = ceil_char_boundary(text, s - SNIPPET_WINDOW);
+        }
+        if end.saturating_sub(e) > SNIPPET_WINDOW {
+            end = floor_char_boundary(text, e + SNIPPET_WINDOW);
+        }
+        let line = lines.line_of(start);
+        let column = text[lines.start(line)..start].chars().count();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            &text.as_bytes()[start..end],
+            (start, end - start).into(),
+            line,
+            column,
+            lines.line_of(end.saturating_sub(1).max(start)) - line + 1,
+        )))
     }
+}
+
+fn ceil_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
 }
 
 /// A policy that failed to parse or check: one or more [`PolicyDiagnostic`]s.
 ///
-/// All problems found are reported, not only the first; a syntax error stops the
-/// source it is in from being checked further.
+/// All problems found are kept, in source order; `Display` prints the first
+/// [`MAX_DISPLAYED_DIAGNOSTICS`] one per line, then `… and N more`.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{}", display_all(.diagnostics))]
+#[error("{}", display_capped(.diagnostics))]
 pub struct Error {
     // INVARIANT: never empty.
     diagnostics: Vec<PolicyDiagnostic>,
 }
 
-/// One diagnostic per line.
-fn display_all(diagnostics: &[PolicyDiagnostic]) -> String {
-    diagnostics
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+fn display_capped(diagnostics: &[PolicyDiagnostic]) -> String {
+    let mut out = String::new();
+    for (i, d) in diagnostics.iter().take(MAX_DISPLAYED_DIAGNOSTICS).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&d.to_string());
+    }
+    if let Some(more) = more_than_displayed(diagnostics.len()) {
+        out.push('\n');
+        out.push_str(&more);
+    }
+    out
+}
+
+/// `… and N more problems` when `count` is over [`MAX_DISPLAYED_DIAGNOSTICS`].
+pub fn more_than_displayed(count: usize) -> Option<String> {
+    let more = count.checked_sub(MAX_DISPLAYED_DIAGNOSTICS).filter(|&n| n > 0)?;
+    Some(format!(
+        "… and {more} more problem{}",
+        if more == 1 { "" } else { "s" }
+    ))
 }
 
 impl Error {
@@ -225,35 +267,55 @@ impl Error {
 
 impl Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diagnostics[0].code()
+        Diagnostic::code(&self.diagnostics[0])
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         Some(Box::new(
-            self.diagnostics.iter().map(|d| d as &dyn Diagnostic),
+            self.diagnostics
+                .iter()
+                .take(MAX_DISPLAYED_DIAGNOSTICS)
+                .map(|d| d as &dyn Diagnostic),
         ))
     }
 }
 
-/// A malformed identity or resource: the JSON path of the problem and what is wrong.
+/// A malformed identity, resource or request: the JSON path of the problem, what is
+/// wrong, and a stable [`Code`].
 ///
 /// ```
 /// let err = tenure::Identity::from_json(r#"{"groups": ["a", "b", 3]}"#).unwrap_err();
 /// assert_eq!(err.path(), "identity.groups[2]");
+/// assert_eq!(err.code(), tenure::Code::JsonType);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at `{path}`")]
 pub struct InputError {
+    code: Code,
     path: String,
     message: String,
 }
 
 impl InputError {
-    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> InputError {
+    pub(crate) fn new(code: Code, path: impl Into<String>, message: impl Into<String>) -> InputError {
         InputError {
+            code,
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    pub(crate) fn reserved_tags_name() -> InputError {
+        InputError::new(
+            Code::ReservedName,
+            "tags",
+            "an attribute cannot be named `tags`: the JSON form reserves it for tags",
+        )
+    }
+
+    /// The stable code of this problem.
+    pub fn code(&self) -> Code {
+        self.code
     }
 
     /// Where the problem is, such as `identity.groups[2]` or `resource.tags.env`.
@@ -264,5 +326,28 @@ impl InputError {
     /// What is wrong, without the path.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The same problem located under `prefix` (such as `line 3`): the path becomes
+    /// `line 3: identity.groups[2]`.
+    pub fn located(mut self, prefix: &str) -> InputError {
+        self.path = if self.path.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}: {}", self.path)
+        };
+        self
+    }
+}
+
+impl Diagnostic for InputError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .help()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! # Pipeline
 //!
-//! text → [`syntax`] (pest, [`syntax::ast`] with spans) → `check` (ids, annotations,
-//! normalisation into [`ir`]) → `compile` (the indexed decision structure) →
-//! [`Policy::authorize`] / [`Policy::is_allowed`].
+//! text → `syntax` (pest, an AST with spans) → `check` (ids, annotations,
+//! normalisation into the IR) → `compile` (the indexed decision structure) → `decide`
+//! ([`Policy::authorize`] / [`Policy::is_allowed`]). None of the stages is public API;
+//! the AST is available, unstable, behind the `unstable` feature.
 //!
 //! # Semantics
 //!
@@ -31,23 +32,46 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Stages, in pipeline order; each imports only from the ones above it and from the
+// shared vocabulary (`source`, `vocabulary`, `lexical`, `value`, `diagnostics`).
+mod lexical;
+mod source;
+mod vocabulary;
+mod diagnostics;
+mod error;
+pub mod limits;
+mod value;
+mod entity;
+mod request;
+mod syntax;
+mod ir;
 mod check;
 mod compile;
-mod decision;
-mod entity;
-mod error;
-pub mod export;
-pub mod ir;
-pub mod limits;
+mod decide;
 mod policy;
+mod rules;
 mod prepared;
-pub mod syntax;
+pub mod export;
 
 pub use compile::{Candidates, IndexStats};
-pub use decision::{DecidedBy, Decision, Reason, Side, UnknownAttribute, UnknownCause};
-pub use entity::{Entity, Identity, Resource, Value};
-pub use error::{Error, ErrorKind, InputError, Location, PolicyDiagnostic};
+pub use decide::decision::{DecidedBy, Decision, Reason, UnknownAttribute, UnknownCause};
+pub use diagnostics::Code;
+pub use entity::{Identity, Resource};
+pub use error::{Error, ErrorKind, InputError, PolicyDiagnostic};
 pub use limits::Limits;
 pub use policy::Policy;
 pub use prepared::PreparedIdentity;
-pub use syntax::ast::{Attribute, Effect, Literal};
+pub use request::Request;
+pub use rules::RuleView;
+pub use source::{Location, Span};
+pub use value::{Set, Value};
+pub use vocabulary::{Attribute, Effect, Side};
+
+/// The parser's syntax tree, for tools that print or transform policies (the fuzz
+/// targets, the reference evaluator in the tests). **Unstable**: behind the `unstable`
+/// feature, outside semantic versioning; it changes whenever the language does.
+#[cfg(feature = "unstable")]
+pub mod unstable {
+    pub use crate::syntax::ast;
+    pub use crate::syntax::parse;
+}

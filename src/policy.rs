@@ -1,16 +1,25 @@
-//! [`Policy`]: compiled rules and `authorize`.
+//! [`Policy`]: compiled rules, their index, and the decision entry points.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::check;
 use crate::compile::{Candidates, Index, IndexStats};
-use crate::decision::{unknowns_of, Decision, Reason};
+use crate::decide::decision::Decision;
+use crate::decide::eval::{self, Outcome};
+use crate::decide::{self, Applying, Linear};
+use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
-use crate::error::{Error, ErrorKind, Location, PolicyDiagnostic, Source};
-use crate::ir::{self, Outcome};
+use crate::error::{Error, PolicyDiagnostic};
+use crate::ir;
 use crate::limits::Limits;
-use crate::syntax::{self, ast::Effect, ast::Span};
+use crate::request::Request;
+use crate::rules::RuleView;
+use crate::source::{Location, Source, Span};
+use crate::syntax;
+use crate::vocabulary::Effect;
 
 /// A compiled policy: checked rules plus their indexed decision structure.
 ///
@@ -37,6 +46,8 @@ struct Inner {
     /// Source names, by position in the compile call (the texts are not kept).
     source_names: Vec<Arc<str>>,
     rules: Vec<ir::Rule>,
+    /// Rule id → position in `rules`.
+    by_id: FxHashMap<Arc<str>, u32>,
     /// Where each rule starts, parallel to `rules`.
     locations: Vec<Location>,
     index: Index,
@@ -86,12 +97,8 @@ impl Policy {
     {
         let sources: Vec<Source> = sources
             .into_iter()
-            .map(|(n, t)| Source {
-                name: n.as_ref().into(),
-                text: t.as_ref().into(),
-            })
+            .map(|(n, t)| Source::new(n.as_ref(), t.as_ref()))
             .collect();
-        let mut errors = Vec::new();
         let total: usize = sources.iter().map(|s| s.text.len()).sum();
         if total > limits.max_policy_bytes {
             let first = sources
@@ -99,7 +106,7 @@ impl Policy {
                 .find(|s| !s.text.is_empty())
                 .unwrap_or(&sources[0]);
             return Err(Error::from_diagnostics(vec![PolicyDiagnostic::new(
-                ErrorKind::Limit,
+                Code::PolicyTooLarge,
                 first,
                 Span::new(0, 0),
                 format!(
@@ -108,23 +115,21 @@ impl Policy {
                 ),
             )]));
         }
-        let mut asts = Vec::with_capacity(sources.len());
-        for source in &sources {
-            match syntax::parse_source(source, limits) {
-                Ok(ast) => asts.push(ast),
-                Err(mut e) => {
-                    errors.append(&mut e);
-                    asts.push(syntax::ast::Policy { rules: Vec::new() });
-                }
-            }
+        let mut parsed: Vec<syntax::Parsed> = sources
+            .iter()
+            .map(|source| syntax::parse_source(source, limits))
+            .collect();
+        let mut errors: Vec<PolicyDiagnostic> = Vec::new();
+        for p in &mut parsed {
+            errors.append(&mut p.errors);
         }
         let mut count = 0usize;
-        'outer: for (source, ast) in sources.iter().zip(&asts) {
-            for rule in &ast.rules {
+        'outer: for (source, p) in sources.iter().zip(&parsed) {
+            for (_, rule) in &p.rules {
                 count += 1;
                 if count > limits.max_rules {
                     errors.push(PolicyDiagnostic::new(
-                        ErrorKind::Limit,
+                        Code::TooManyRules,
                         source,
                         rule.span,
                         format!("policy has more than {} rules", limits.max_rules),
@@ -133,9 +138,9 @@ impl Policy {
                 }
             }
         }
-        // Check what parsed even when another source failed, so that one run reports
+        // Check what parsed even when something failed, so that one run reports
         // duplicate ids and syntax errors together.
-        let rules = match check::check(&sources, &asts) {
+        let rules = match check::check(&sources, &parsed) {
             Ok(rules) if errors.is_empty() => rules,
             Ok(_) => return Err(Error::from_diagnostics(errors)),
             Err(mut check_errors) => {
@@ -144,46 +149,69 @@ impl Policy {
             }
         };
         let index = Index::build(&rules);
-        let locations = rule_locations(&sources, &rules);
+        let locations = rules
+            .iter()
+            .map(|r| sources[r.source].location(r.span.start))
+            .collect();
+        let by_id = rules
+            .iter()
+            .enumerate()
+            // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+            .map(|(i, r)| (r.id.clone(), i as u32))
+            .collect();
         Ok(Policy {
             inner: Arc::new(Inner {
                 source_names: sources.into_iter().map(|s| s.name).collect(),
                 rules,
+                by_id,
                 locations,
                 index,
             }),
         })
     }
 
-    /// The checked rules, in load order.
-    pub fn rules(&self) -> &[ir::Rule] {
+    /// The rules, in load order.
+    ///
+    /// ```
+    /// let policy = tenure::Policy::compile("@id(\"a\") * grants *; * denies *;")?;
+    /// let ids: Vec<&str> = policy.rules().map(|r| r.id()).collect();
+    /// assert_eq!(ids, ["a", "rule-2"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleView<'_>> + '_ {
+        (0..self.inner.rules.len()).map(move |i| RuleView::new(self, i))
+    }
+
+    /// The rule with this id, found in constant time.
+    pub fn rule(&self, id: &str) -> Option<RuleView<'_>> {
+        let &i = self.inner.by_id.get(id)?;
+        Some(RuleView::new(self, i as usize))
+    }
+
+    /// How many rules the policy has.
+    pub fn len(&self) -> usize {
+        self.inner.rules.len()
+    }
+
+    /// True when the policy has no rules (it denies everything).
+    pub fn is_empty(&self) -> bool {
+        self.inner.rules.is_empty()
+    }
+
+    /// The checked rules (for the exporter and the fast path).
+    pub(crate) fn ir_rules(&self) -> &[ir::Rule] {
         &self.inner.rules
     }
 
-    /// The rule with this id.
-    pub fn rule(&self, id: &str) -> Option<&ir::Rule> {
-        self.inner.rules.iter().find(|r| r.id.as_ref() == id)
-    }
-
-    /// The name of the source a rule came from.
-    pub fn source_name(&self, rule: &ir::Rule) -> &str {
+    pub(crate) fn source_name_of(&self, source: usize) -> &str {
         self.inner
             .source_names
-            .get(rule.source)
+            .get(source)
             .map_or("", |name| name.as_ref())
     }
 
-    /// The 1-based line and column where a rule starts in its source.
-    pub fn rule_location(&self, rule: &ir::Rule) -> Location {
-        let position = self
-            .inner
-            .rules
-            .iter()
-            .position(|r| std::ptr::eq(r, rule))
-            .or_else(|| self.inner.rules.iter().position(|r| r == rule));
-        position
-            .and_then(|i| self.inner.locations.get(i).copied())
-            .unwrap_or(Location { line: 1, column: 1 })
+    pub(crate) fn location_of(&self, rule: usize) -> Location {
+        self.inner.locations[rule]
     }
 
     /// The compiled index (for the per-identity fast path).
@@ -198,70 +226,40 @@ impl Policy {
 
     /// Decides a request and explains it: every applying deny (deny overrides), else
     /// every applying grant, else default deny; reasons in load order.
+    pub fn decide(&self, request: &Request) -> Decision {
+        self.authorize(request.identity(), request.resource())
+    }
+
+    /// Decides a request without building reasons (see [`Policy::is_allowed`]).
+    pub fn allows(&self, request: &Request) -> bool {
+        self.is_allowed(request.identity(), request.resource())
+    }
+
+    /// [`Policy::decide`] on borrowed parts: may `identity` reach `resource`, and why.
     pub fn authorize(&self, identity: &Identity, resource: &Resource) -> Decision {
-        self.authorize_entities(identity.entity(), resource.entity())
-    }
-
-    /// [`Policy::authorize`] on plain entities.
-    pub fn authorize_entities(&self, identity: &Entity, resource: &Entity) -> Decision {
-        let index = &self.inner.index;
-        let mut candidates: Vec<u32> = Vec::new();
-        Decision::deny_overrides(|effect| {
-            candidates.clear();
-            let _ = index.for_each_candidate(effect, identity, resource, &mut |r| {
-                candidates.push(r);
-                ControlFlow::Continue(())
-            });
-            candidates.sort_unstable();
-            candidates.dedup();
-            candidates
-                .iter()
-                .filter_map(|&r| self.reason_if_applies(r as usize, identity, resource))
-                .collect()
-        })
-    }
-
-    fn reason_if_applies(&self, r: usize, identity: &Entity, resource: &Entity) -> Option<Reason> {
-        let rule = &self.inner.rules[r];
-        let unknowns = match rule.outcome(identity, resource) {
-            Outcome::NotApplied => return None,
-            Outcome::Certain => Vec::new(),
-            Outcome::ByUnknown => unknowns_of(rule, identity, resource),
-        };
-        Some(Reason {
-            rule_id: rule.id.clone(),
-            rule_index: r,
-            effect: rule.effect,
-            unknowns,
-        })
+        decide::authorize(&self.indexed(identity.entity(), resource.entity()))
     }
 
     /// Decides a request without building reasons: stops at the first applying deny, then
     /// at the first applying grant. Does not allocate.
     pub fn is_allowed(&self, identity: &Identity, resource: &Resource) -> bool {
-        self.is_allowed_entities(identity.entity(), resource.entity())
+        decide::is_allowed(&self.indexed(identity.entity(), resource.entity()))
     }
 
-    /// [`Policy::is_allowed`] on plain entities.
-    pub fn is_allowed_entities(&self, identity: &Entity, resource: &Entity) -> bool {
-        let index = &self.inner.index;
-        let rules = &self.inner.rules;
-        let mut applies = ir::break_if_applies(rules, identity, resource);
-        if index
-            .for_each_candidate(Effect::Deny, identity, resource, &mut applies)
-            .is_break()
-        {
-            return false;
+    fn indexed<'a>(&'a self, identity: &'a Entity, resource: &'a Entity) -> Indexed<'a> {
+        Indexed {
+            rules: &self.inner.rules,
+            index: &self.inner.index,
+            identity,
+            resource,
         }
-        index
-            .for_each_candidate(Effect::Grant, identity, resource, &mut applies)
-            .is_break()
     }
 
     /// How many rule evaluations the index makes for this request (duplicates included),
     /// for tests and tuning; independent of the number of rules that cannot match.
     pub fn candidates(&self, identity: &Identity, resource: &Resource) -> Candidates {
         let index = &self.inner.index;
+        let (identity, resource) = (identity.entity(), resource.entity());
         let mut counts = Candidates::default();
         let _ = index.for_each_candidate(Effect::Deny, identity, resource, &mut |_| {
             counts.denies += 1;
@@ -277,44 +275,46 @@ impl Policy {
     /// Decides by evaluating every rule in order, without the index. Same answer as
     /// [`Policy::authorize`]; kept as a baseline for benchmarks and cross-checks.
     pub fn authorize_linear(&self, identity: &Identity, resource: &Resource) -> Decision {
-        let (identity, resource) = (identity.entity(), resource.entity());
-        Decision::deny_overrides(|effect| {
-            (0..self.inner.rules.len())
-                .filter(|&r| self.inner.rules[r].effect == effect)
-                .filter_map(|r| self.reason_if_applies(r, identity, resource))
-                .collect()
+        decide::authorize(&Linear {
+            rules: &self.inner.rules,
+            identity: identity.entity(),
+            resource: resource.entity(),
         })
     }
 }
 
-/// The start of every rule, in one pass over each source (rules are in source order).
-fn rule_locations(sources: &[Source], rules: &[ir::Rule]) -> Vec<Location> {
-    let mut out = Vec::with_capacity(rules.len());
-    let mut cursor: Option<(usize, usize, Location)> = None; // (source, offset, location)
-    for rule in rules {
-        let text: &str = sources.get(rule.source).map_or("", |s| &s.text);
-        let (mut offset, mut location) = match cursor {
-            Some((source, offset, location))
-                if source == rule.source && offset <= rule.span.start =>
-            {
-                (offset, location)
-            }
-            _ => (0, Location { line: 1, column: 1 }),
-        };
-        let target = rule.span.start.min(text.len());
-        for c in text.get(offset..target).unwrap_or("").chars() {
-            if c == '\n' {
-                location.line += 1;
-                location.column = 1;
-            } else {
-                location.column += 1;
-            }
-        }
-        offset = target;
-        cursor = Some((rule.source, offset, location));
-        out.push(location);
+/// The indexed decision path: the index's candidates, evaluated.
+struct Indexed<'a> {
+    rules: &'a [ir::Rule],
+    index: &'a Index,
+    identity: &'a Entity,
+    resource: &'a Entity,
+}
+
+impl Applying for Indexed<'_> {
+    #[inline]
+    fn for_each_applying(
+        &self,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let (rules, identity, resource) = (self.rules, self.identity, self.resource);
+        self.index
+            .for_each_candidate(effect, identity, resource, &mut |r| {
+                match eval::outcome(&rules[r as usize], identity, resource) {
+                    Outcome::NotApplied => ControlFlow::Continue(()),
+                    outcome => f(r, outcome),
+                }
+            })
     }
-    out
+
+    fn rules(&self) -> &[ir::Rule] {
+        self.rules
+    }
+
+    fn entities(&self) -> (&Entity, &Entity) {
+        (self.identity, self.resource)
+    }
 }
 
 #[cfg(test)]
@@ -337,9 +337,8 @@ mod tests {
         .unwrap();
         let locations: Vec<(usize, usize)> = p
             .rules()
-            .iter()
             .map(|r| {
-                let l = p.rule_location(r);
+                let l = r.location();
                 (l.line, l.column)
             })
             .collect();

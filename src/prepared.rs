@@ -13,11 +13,13 @@
 use std::ops::ControlFlow;
 
 use crate::compile::{IDENTITY, RESOURCE};
-use crate::decision::{unknowns_of, DecidedBy, Decision, Reason};
+use crate::decide::decision::Decision;
+use crate::decide::eval::{self, Outcome, Truth};
+use crate::decide::{self, Applying};
 use crate::entity::{Entity, Identity, Resource};
-use crate::ir::{self, Outcome, Truth};
+use crate::ir;
 use crate::policy::Policy;
-use crate::syntax::ast::Effect;
+use crate::vocabulary::Effect;
 
 /// A [`Policy`] with the identity side of one identity resolved, from
 /// [`Policy::for_identity`]. Decides exactly like [`Policy::authorize`] and
@@ -48,23 +50,20 @@ pub struct PreparedIdentity<'a> {
     /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
     /// ascending rule index.
     denies: Vec<(u32, Truth)>,
-    /// Identity-anchored and unanchored grants whose `WHO` is true; ascending rule index.
-    grants: Vec<u32>,
+    /// Identity-anchored and unanchored grants whose `WHO` is true, with that truth;
+    /// ascending rule index.
+    grants: Vec<(u32, Truth)>,
 }
 
 impl Policy {
     /// Resolves the identity side of the index once for `identity`, returning a handle
     /// that decides for many resources faster than [`Policy::authorize`] would one by one.
     pub fn for_identity<'a>(&'a self, identity: &'a Identity) -> PreparedIdentity<'a> {
-        self.for_identity_entity(identity.entity())
-    }
-
-    /// [`Policy::for_identity`] on a plain entity.
-    pub fn for_identity_entity<'a>(&'a self, identity: &'a Entity) -> PreparedIdentity<'a> {
+        let identity = identity.entity();
         let index = self.index();
-        let rules = self.rules();
+        let rules = self.ir_rules();
         let mut found: Vec<u32> = Vec::new();
-        let collect = |effect: Effect, found: &mut Vec<u32>| {
+        let mut collect = |effect: Effect| {
             found.clear();
             found.extend_from_slice(index.unanchored(effect));
             let _ = index.for_each_candidate_on_side(IDENTITY, effect, identity, &mut |r| {
@@ -73,21 +72,16 @@ impl Policy {
             });
             found.sort_unstable();
             found.dedup();
+            found
+                .iter()
+                .filter_map(|&r| {
+                    let who = eval::expr(&rules[r as usize].who, identity);
+                    eval::who_admits(effect, who).then_some((r, who))
+                })
+                .collect::<Vec<_>>()
         };
-        collect(Effect::Deny, &mut found);
-        let denies = found
-            .iter()
-            .filter_map(|&r| {
-                let who = rules[r as usize].who.eval(identity);
-                (who != Truth::False).then_some((r, who))
-            })
-            .collect();
-        collect(Effect::Grant, &mut found);
-        let grants = found
-            .iter()
-            .copied()
-            .filter(|&r| rules[r as usize].who.eval(identity) == Truth::True)
-            .collect();
+        let denies = collect(Effect::Deny);
+        let grants = collect(Effect::Grant);
         PreparedIdentity {
             policy: self,
             identity,
@@ -101,130 +95,67 @@ impl PreparedIdentity<'_> {
     /// Decides for `resource` without building reasons; the same answer as
     /// [`Policy::is_allowed`] for the prepared identity. Does not allocate.
     pub fn is_allowed(&self, resource: &Resource) -> bool {
-        self.is_allowed_entity(resource.entity())
-    }
-
-    /// [`PreparedIdentity::is_allowed`] on a plain entity.
-    pub fn is_allowed_entity(&self, resource: &Entity) -> bool {
-        let rules = self.policy.rules();
-        let index = self.policy.index();
-        for &(r, _) in &self.denies {
-            if rules[r as usize].what.eval(resource) != Truth::False {
-                return false;
-            }
-        }
-        let identity = self.identity;
-        let mut applies = ir::break_if_applies(rules, identity, resource);
-        if index
-            .for_each_candidate_on_side(RESOURCE, Effect::Deny, resource, &mut applies)
-            .is_break()
-        {
-            return false;
-        }
-        for &r in &self.grants {
-            if rules[r as usize].what.eval(resource) == Truth::True {
-                return true;
-            }
-        }
-        index
-            .for_each_candidate_on_side(RESOURCE, Effect::Grant, resource, &mut applies)
-            .is_break()
+        decide::is_allowed(&self.with(resource.entity()))
     }
 
     /// Decides for `resource` and explains it; the same decision and reasons as
     /// [`Policy::authorize`] for the prepared identity.
     pub fn authorize(&self, resource: &Resource) -> Decision {
-        self.authorize_entity(resource.entity())
+        decide::authorize(&self.with(resource.entity()))
     }
 
-    /// [`PreparedIdentity::authorize`] on a plain entity.
-    pub fn authorize_entity(&self, resource: &Entity) -> Decision {
-        let rules = self.policy.rules();
-        let index = self.policy.index();
-        let identity = self.identity;
-        let reason = |r: u32, outcome: Outcome| -> Option<Reason> {
-            let rule = &rules[r as usize];
-            let unknowns = match outcome {
-                Outcome::NotApplied => return None,
-                Outcome::Certain => Vec::new(),
-                Outcome::ByUnknown => unknowns_of(rule, identity, resource),
-            };
-            Some(Reason {
-                rule_id: rule.id.clone(),
-                rule_index: r as usize,
-                effect: rule.effect,
-                unknowns,
-            })
-        };
-        let on_resource = |effect: Effect| -> Vec<u32> {
-            let mut found = Vec::new();
-            let _ = index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| {
-                found.push(r);
-                ControlFlow::Continue(())
-            });
-            found.sort_unstable();
-            found.dedup();
-            found
-        };
+    fn with<'r>(&'r self, resource: &'r Entity) -> PreparedRequest<'r> {
+        PreparedRequest {
+            prepared: self,
+            resource,
+        }
+    }
+}
 
-        let mut reasons: Vec<Reason> = self
-            .denies
-            .iter()
-            .filter_map(|&(r, who)| {
-                let outcome = match (who, rules[r as usize].what.eval(resource)) {
-                    (_, Truth::False) => Outcome::NotApplied,
-                    (Truth::True, Truth::True) => Outcome::Certain,
-                    _ => Outcome::ByUnknown,
-                };
-                reason(r, outcome)
-            })
-            .collect();
-        let prepared = reasons.len();
-        reasons.extend(
-            on_resource(Effect::Deny)
-                .into_iter()
-                .filter_map(|r| reason(r, rules[r as usize].outcome(identity, resource))),
-        );
-        if !reasons.is_empty() {
-            if prepared > 0 && prepared < reasons.len() {
-                reasons.sort_unstable_by_key(Reason::rule_index);
+/// The prepared decision path for one resource: the identity's pre-evaluated rules
+/// (only their `WHAT` side is left), plus the resource-anchored candidates in full.
+struct PreparedRequest<'r> {
+    prepared: &'r PreparedIdentity<'r>,
+    resource: &'r Entity,
+}
+
+impl Applying for PreparedRequest<'_> {
+    #[inline]
+    fn for_each_applying(
+        &self,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let p = self.prepared;
+        let rules = p.policy.ir_rules();
+        let prepared = match effect {
+            Effect::Grant => &p.grants,
+            Effect::Deny => &p.denies,
+        };
+        for &(r, who) in prepared {
+            let what = eval::expr(&rules[r as usize].what, self.resource);
+            match eval::combine(effect, who, what) {
+                Outcome::NotApplied => {}
+                outcome => f(r, outcome)?,
             }
-            return Decision {
-                decided_by: DecidedBy::Deny,
-                reasons,
-            };
         }
+        let (identity, resource) = (p.identity, self.resource);
+        p.policy
+            .index()
+            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| {
+                match eval::outcome(&rules[r as usize], identity, resource) {
+                    Outcome::NotApplied => ControlFlow::Continue(()),
+                    outcome => f(r, outcome),
+                }
+            })
+    }
 
-        reasons.extend(self.grants.iter().filter_map(|&r| {
-            let applies = rules[r as usize].what.eval(resource) == Truth::True;
-            reason(
-                r,
-                if applies {
-                    Outcome::Certain
-                } else {
-                    Outcome::NotApplied
-                },
-            )
-        }));
-        let prepared = reasons.len();
-        reasons.extend(
-            on_resource(Effect::Grant)
-                .into_iter()
-                .filter_map(|r| reason(r, rules[r as usize].outcome(identity, resource))),
-        );
-        if reasons.is_empty() {
-            return Decision {
-                decided_by: DecidedBy::Default,
-                reasons,
-            };
-        }
-        if prepared > 0 && prepared < reasons.len() {
-            reasons.sort_unstable_by_key(Reason::rule_index);
-        }
-        Decision {
-            decided_by: DecidedBy::Grant,
-            reasons,
-        }
+    fn rules(&self) -> &[ir::Rule] {
+        self.prepared.policy.ir_rules()
+    }
+
+    fn entities(&self) -> (&Entity, &Entity) {
+        (self.prepared.identity, self.resource)
     }
 }
 

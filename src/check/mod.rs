@@ -4,25 +4,32 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
-use crate::error::{ErrorKind, PolicyDiagnostic, Source};
+use crate::diagnostics::Code;
+use crate::error::PolicyDiagnostic;
 use crate::ir::{self, Expr, Glob, Test};
-use crate::syntax::ast::{self, Attribute, Condition, Literal, Predicate, Span};
+use crate::source::{Source, Span};
+use crate::syntax::ast::{self, Condition, Predicate};
+use crate::syntax::Parsed;
+use crate::vocabulary::{Attribute, Literal};
 
 /// Checks parsed sources, in load order, into IR rules.
 ///
-/// Rules without `@id` are named `rule-N`, N counting every rule of every source from 1.
+/// Rules without `@id` are named `rule-N`, N counting every rule of every source from 1
+/// — rules that failed to parse included, so one broken rule renames no other.
 pub(crate) fn check(
     sources: &[Source],
-    policies: &[ast::Policy],
+    parsed: &[Parsed],
 ) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
     let mut errors = Vec::new();
     let mut rules = Vec::new();
     let mut seen: FxHashMap<Arc<str>, (usize, Span)> = FxHashMap::default();
-    let mut position = 0usize;
+    let mut before = 0usize;
     let mut interner = Interner::default();
-    for (source_index, (source, policy)) in sources.iter().zip(policies).enumerate() {
-        for rule in &policy.rules {
-            position += 1;
+    for (source_index, (source, parsed)) in sources.iter().zip(parsed).enumerate() {
+        let base = before;
+        before += parsed.slots;
+        for (ordinal, rule) in &parsed.rules {
+            let position = base + ordinal + 1;
             let mut id: Option<(String, Span)> = None;
             let mut annotations = Vec::new();
             for a in &rule.annotations {
@@ -31,25 +38,19 @@ pub(crate) fn check(
                     continue;
                 }
                 if id.is_some() {
-                    errors.push(
-                        PolicyDiagnostic::new(
-                            ErrorKind::DuplicateId,
-                            source,
-                            a.span,
-                            "rule has more than one `@id`",
-                        )
-                        .with_help("keep one `@id` per rule"),
-                    );
+                    errors.push(PolicyDiagnostic::new(
+                        Code::RepeatedId,
+                        source,
+                        a.span,
+                        "rule has more than one `@id`",
+                    ));
                 } else if a.value.is_empty() {
-                    errors.push(
-                        PolicyDiagnostic::new(
-                            ErrorKind::Annotation,
-                            source,
-                            a.span,
-                            "`@id` is empty",
-                        )
-                        .with_help("give the rule a name, such as `@id(\"cloud-engineers\")`"),
-                    );
+                    errors.push(PolicyDiagnostic::new(
+                        Code::EmptyId,
+                        source,
+                        a.span,
+                        "`@id` is empty",
+                    ));
                 } else {
                     id = Some((a.value.clone(), a.span));
                 }
@@ -58,10 +59,10 @@ pub(crate) fn check(
             let id: Arc<str> = id.into();
             if let Some((first_source, first_span)) = seen.get(&id) {
                 let first = &sources[*first_source];
-                let loc = crate::error::Location::of_offset(&first.text, first_span.start);
+                let loc = first.location(first_span.start);
                 errors.push(
                     PolicyDiagnostic::new(
-                        ErrorKind::DuplicateId,
+                        Code::DuplicateId,
                         source,
                         id_span,
                         format!("duplicate rule id `{id}`"),

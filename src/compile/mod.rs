@@ -20,43 +20,18 @@ mod scaling_tests;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::entity::{Entity, ValueRef};
+use crate::decide::eval::comparable;
+use crate::entity::Entity;
 use crate::ir::{self, Expr, Test};
-use crate::syntax::ast::{Attribute, Effect, Literal};
+use crate::value::ValueRef;
+use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
 
 /// Which entity a key tests.
 pub(crate) const IDENTITY: usize = 0;
 /// Which entity a key tests.
 pub(crate) const RESOURCE: usize = 1;
-
-/// The kind of a literal, for the "unknown by type mismatch" probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Str = 0,
-    Int = 1,
-    Bool = 2,
-}
-
-fn kind_of(l: &Literal) -> Kind {
-    match l {
-        Literal::Str(_) => Kind::Str,
-        Literal::Int(_) => Kind::Int,
-        Literal::Bool(_) => Kind::Bool,
-    }
-}
-
-/// Whether `value = literal-of-kind` is a comparison (true or false) rather than unknown.
-#[inline]
-fn comparable(value: ValueRef<'_>, kind: Kind) -> bool {
-    matches!(
-        (value, kind),
-        (ValueRef::Str(_) | ValueRef::Set(_), Kind::Str)
-            | (ValueRef::Int(_), Kind::Int)
-            | (ValueRef::Bool(_), Kind::Bool)
-    )
-}
 
 /// Rules posted under one key, split by effect; indices ascend (load order).
 #[derive(Debug, Default, Clone)]
@@ -91,7 +66,7 @@ struct AttributePostings {
     eq_int: FxHashMap<i64, Postings>,
     eq_bool: [Postings; 2],
     present: Postings,
-    /// Denies with an equality key of each [`Kind`] on this attribute: candidates when the
+    /// Denies with an equality key of each [`LiteralKind`] on this attribute: candidates when the
     /// request's value makes that comparison unknown.
     deny_by_kind: [Vec<u32>; 3],
     /// Denies with any equality key on this attribute: candidates when it is absent.
@@ -177,13 +152,13 @@ fn options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
         Expr::Atom(a) => match &a.test {
             Test::Eq(l) => out.push(vec![Key::Eq(side, a.attribute.clone(), l.clone())]),
             Test::In(ls) => {
-                let mut keys: Vec<Key> = Vec::with_capacity(ls.len());
-                for l in ls {
-                    let k = Key::Eq(side, a.attribute.clone(), l.clone());
-                    if !keys.contains(&k) {
-                        keys.push(k);
-                    }
-                }
+                // Linear: a list of 10 000 values must not cost 10 000² comparisons.
+                let mut seen: FxHashSet<&Literal> = FxHashSet::default();
+                let keys = ls
+                    .iter()
+                    .filter(|l| seen.insert(l))
+                    .map(|l| Key::Eq(side, a.attribute.clone(), l.clone()))
+                    .collect();
                 out.push(keys);
             }
             Test::Has => out.push(vec![Key::Present(side, a.attribute.clone())]),
@@ -288,7 +263,7 @@ impl Index {
                 }
                 .push(effect, rule);
                 if effect == Effect::Deny {
-                    let by_kind = &mut ap.deny_by_kind[kind_of(literal) as usize];
+                    let by_kind = &mut ap.deny_by_kind[literal.kind() as usize];
                     if by_kind.last() != Some(&rule) {
                         by_kind.push(rule);
                     }
@@ -436,7 +411,7 @@ fn probe_value(
     }
     emit(ap.present.of(effect), f)?;
     if effect == Effect::Deny {
-        for kind in [Kind::Str, Kind::Int, Kind::Bool] {
+        for kind in LiteralKind::ALL {
             if !comparable(value, kind) {
                 emit(&ap.deny_by_kind[kind as usize], f)?;
             }

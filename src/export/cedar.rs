@@ -106,7 +106,7 @@ pub fn to_cedar(policy: &Policy) -> Result<String, ExportError> {
 /// As [`to_cedar`].
 pub fn to_cedar_with(policy: &Policy, options: &CedarOptions) -> Result<String, ExportError> {
     let mut out = String::new();
-    for (i, rule) in policy.rules().iter().enumerate() {
+    for (i, rule) in policy.ir_rules().iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }

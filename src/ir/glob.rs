@@ -6,7 +6,7 @@
 //! position, which is correct for `*`-only wildcards; the cost is O(text × segment) at
 //! worst and never exponential (`"*a*a*a*a*a*b"` is linear).
 
-use crate::syntax::ast::GlobPiece;
+use crate::vocabulary::GlobPiece;
 
 /// A compiled glob.
 #[derive(Debug, Clone, PartialEq, Eq)]

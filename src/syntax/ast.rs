@@ -3,51 +3,23 @@
 //! The AST is for *printing back* and for *pointing at source*: every node keeps its
 //! [`Span`], nothing is normalised, and its [`Display`](std::fmt::Display) output parses
 //! back to an equal tree (spans aside). Semantic work happens on the checked
-//! [`crate::ir`] form.
+//! form (`src/ir/`).
+
+// Without the `unstable` feature only the parser and the checker read the tree.
+#![cfg_attr(not(feature = "unstable"), allow(dead_code))]
 
 use std::fmt;
-use std::sync::Arc;
 
-/// A byte range in a policy source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    /// Byte offset of the first character.
-    pub start: usize,
-    /// Byte offset one past the last character.
-    pub end: usize,
-}
-
-impl Span {
-    /// A span from `start` to `end` (byte offsets).
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-}
+use crate::lexical::write_quoted;
+pub use crate::source::Span;
+use crate::vocabulary::write_glob;
+pub use crate::vocabulary::{Attribute, Effect, GlobPiece, Literal};
 
 /// A parsed policy source: its rules in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// The rules, in source order.
     pub rules: Vec<Rule>,
-}
-
-/// Whether a rule grants or denies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Effect {
-    /// `grants`: the rule allows access when both sides are certainly true.
-    Grant,
-    /// `denies`: the rule forbids access when neither side is false.
-    Deny,
-}
-
-impl Effect {
-    /// The keyword that spells this effect (`grants` or `denies`).
-    pub fn keyword(self) -> &'static str {
-        match self {
-            Effect::Grant => "grants",
-            Effect::Deny => "denies",
-        }
-    }
 }
 
 /// `@name("value")` before a rule.
@@ -107,56 +79,6 @@ impl Condition {
     }
 }
 
-/// An attribute reference: a plain name or an entity tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Attribute {
-    /// A plain attribute such as `role` or `manager.id`.
-    Name(Arc<str>),
-    /// A tag, written `tag:KEY` or `tag:"KEY"`.
-    Tag(Arc<str>),
-}
-
-impl Attribute {
-    /// A plain attribute.
-    pub fn name(name: impl Into<Arc<str>>) -> Attribute {
-        Attribute::Name(name.into())
-    }
-
-    /// A tag attribute.
-    pub fn tag(key: impl Into<Arc<str>>) -> Attribute {
-        Attribute::Tag(key.into())
-    }
-
-    /// The name or tag key, without `tag:`.
-    pub fn key(&self) -> &str {
-        match self {
-            Attribute::Name(k) | Attribute::Tag(k) => k,
-        }
-    }
-}
-
-/// A literal value in a policy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Literal {
-    /// A string, quoted or bare.
-    Str(Arc<str>),
-    /// A 64-bit integer (a bare word that is entirely `-?[0-9]+`).
-    Int(i64),
-    /// `true` or `false`.
-    Bool(bool),
-}
-
-/// One piece of a glob pattern.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum GlobPiece {
-    /// A literal character.
-    Char(char),
-    /// `*`: any run of characters, possibly empty.
-    AnyRun,
-    /// `?`: exactly one character.
-    AnyOne,
-}
-
 /// A comparison's operator and operand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Predicate {
@@ -196,90 +118,6 @@ pub struct Atom {
 // ---------------------------------------------------------------------------
 // Printing. The printer writes canonical text that parses back to the same tree.
 
-// The printer writes a value or tag key bare only when it is plain ASCII: the grammar's
-// letters are Unicode category L, which `char::is_alphabetic` does not match exactly
-// (combining marks such as U+06D6 are alphabetic but not letters), so anything else is
-// quoted, which always parses back.
-fn is_bare_word(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/' | '@'))
-        && !is_integer_text(s)
-        && s != "true"
-        && s != "false"
-        && !s.contains("//")
-}
-
-/// True when `s` is entirely `-?[0-9]+`, i.e. a bare word the language reads as an integer.
-pub(crate) fn is_integer_text(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn is_bare_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    let first_ok =
-        matches!(chars.next(), Some(c) if c.is_alphabetic() || c.is_ascii_digit() || c == '_');
-    first_ok
-        && s.chars()
-            .all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
-        && !matches!(s, "grants" | "denies" | "and" | "or" | "not" | "in" | "has")
-}
-
-fn is_bare_tag_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// Writes `s` as a quoted string literal with escapes.
-pub(crate) fn write_quoted(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
-    f.write_char('"')?;
-    for c in s.chars() {
-        write_escaped_char(f, c)?;
-    }
-    f.write_char('"')
-}
-
-fn write_escaped_char(f: &mut impl fmt::Write, c: char) -> fmt::Result {
-    match c {
-        '"' => f.write_str("\\\""),
-        '\\' => f.write_str("\\\\"),
-        '\n' => f.write_str("\\n"),
-        '\t' => f.write_str("\\t"),
-        '\r' => f.write_str("\\r"),
-        c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32),
-        c => f.write_char(c),
-    }
-}
-
-impl fmt::Display for Attribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Attribute::Name(n) if is_bare_name(n) => f.write_str(n),
-            // Names outside the grammar cannot be written; print them as a quoted tag-like
-            // form would be wrong, so fall back to the raw text (only reachable from builders).
-            Attribute::Name(n) => f.write_str(n),
-            Attribute::Tag(k) if is_bare_tag_key(k) => write!(f, "tag:{k}"),
-            Attribute::Tag(k) => {
-                f.write_str("tag:")?;
-                write_quoted(f, k)
-            }
-        }
-    }
-}
-
-impl fmt::Display for Literal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Literal::Str(s) if is_bare_word(s) => f.write_str(s),
-            Literal::Str(s) => write_quoted(f, s),
-            Literal::Int(i) => write!(f, "{i}"),
-            Literal::Bool(b) => write!(f, "{b}"),
-        }
-    }
-}
-
 fn write_list(f: &mut fmt::Formatter<'_>, values: &[Literal]) -> fmt::Result {
     f.write_str("[")?;
     for (i, v) in values.iter().enumerate() {
@@ -289,21 +127,6 @@ fn write_list(f: &mut fmt::Formatter<'_>, values: &[Literal]) -> fmt::Result {
         write!(f, "{v}")?;
     }
     f.write_str("]")
-}
-
-/// Writes a glob as its quoted source form.
-pub(crate) fn write_glob(f: &mut impl fmt::Write, pieces: &[GlobPiece]) -> fmt::Result {
-    f.write_char('"')?;
-    for p in pieces {
-        match p {
-            GlobPiece::AnyRun => f.write_char('*')?,
-            GlobPiece::AnyOne => f.write_char('?')?,
-            GlobPiece::Char('*') => f.write_str("\\*")?,
-            GlobPiece::Char('?') => f.write_str("\\?")?,
-            GlobPiece::Char(c) => write_escaped_char(f, *c)?,
-        }
-    }
-    f.write_char('"')
 }
 
 impl fmt::Display for Atom {

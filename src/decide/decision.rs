@@ -1,32 +1,13 @@
-//! Decisions and their reasons.
+//! Decisions and their reasons: the public result of every decision path.
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::entity::Entity;
-use crate::ir::{self, Truth};
-use crate::syntax::ast::{Attribute, Effect};
-
-/// Which entity an attribute belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Side {
-    /// The identity (the rule's `WHO`).
-    Identity,
-    /// The resource (the rule's `WHAT`).
-    Resource,
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Identity => "identity",
-            Side::Resource => "resource",
-        })
-    }
-}
+use crate::vocabulary::{Attribute, Effect, Side};
 
 /// Why a comparison was unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UnknownCause {
     /// The attribute is absent.
     Missing,
@@ -36,6 +17,7 @@ pub enum UnknownCause {
 
 /// An attribute whose comparison was unknown, which made a deny apply.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct UnknownAttribute {
     /// The entity it was looked up on.
     pub side: Side,
@@ -95,6 +77,7 @@ impl Reason {
 
 /// How a decision was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DecidedBy {
     /// One or more deny rules applied (deny overrides grant).
     Deny,
@@ -132,29 +115,6 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Deny overrides grant: the applying denies if there are any, else the applying
-    /// grants, else default deny. `applying(effect)` lists the rules of that effect that
-    /// apply, in load order; grants are not looked at when a deny applies.
-    pub(crate) fn deny_overrides(mut applying: impl FnMut(Effect) -> Vec<Reason>) -> Decision {
-        let denies = applying(Effect::Deny);
-        if !denies.is_empty() {
-            return Decision {
-                decided_by: DecidedBy::Deny,
-                reasons: denies,
-            };
-        }
-        let grants = applying(Effect::Grant);
-        let decided_by = if grants.is_empty() {
-            DecidedBy::Default
-        } else {
-            DecidedBy::Grant
-        };
-        Decision {
-            decided_by,
-            reasons: grants,
-        }
-    }
-
     /// True when access is allowed.
     pub fn is_allowed(&self) -> bool {
         self.decided_by == DecidedBy::Grant
@@ -204,38 +164,3 @@ impl fmt::Display for Decision {
     }
 }
 
-/// The attributes whose comparisons are unknown on the sides of `rule` that are unknown.
-pub(crate) fn unknowns_of(
-    rule: &ir::Rule,
-    identity: &Entity,
-    resource: &Entity,
-) -> Vec<UnknownAttribute> {
-    let mut out: Vec<UnknownAttribute> = Vec::new();
-    for (side, expr, entity) in [
-        (Side::Identity, &rule.who, identity),
-        (Side::Resource, &rule.what, resource),
-    ] {
-        if expr.eval(entity) != Truth::Unknown {
-            continue;
-        }
-        expr.for_each_atom(&mut |atom| {
-            if atom.eval(entity) != Truth::Unknown {
-                return;
-            }
-            let cause = if entity.value_of(&atom.attribute).is_none() {
-                UnknownCause::Missing
-            } else {
-                UnknownCause::TypeMismatch
-            };
-            let u = UnknownAttribute {
-                side,
-                attribute: atom.attribute.clone(),
-                cause,
-            };
-            if !out.contains(&u) {
-                out.push(u);
-            }
-        });
-    }
-    out
-}

@@ -1,0 +1,129 @@
+//! Deciding, in one place: Kleene evaluation ([`eval`]), the deny-overrides combinator
+//! ([`authorize`], [`is_allowed`]) and the explanation of unknowns ([`explain`]).
+//!
+//! Every decision path — the index ([`Policy::authorize`](crate::Policy::authorize)),
+//! the per-identity fast path ([`PreparedIdentity`](crate::PreparedIdentity)) and the
+//! linear scan — only says *which rules apply* by implementing [`Applying`]; how applying
+//! rules become a decision is written once, here:
+//!
+//! * deny overrides grant: every applying deny, else every applying grant, else the
+//!   default deny;
+//! * reasons in load order, each once; a deny that applied by unknown lists the
+//!   attributes that were unknown.
+
+pub(crate) mod decision;
+pub(crate) mod eval;
+pub(crate) mod explain;
+
+use std::ops::ControlFlow;
+
+use crate::entity::Entity;
+use crate::ir::Rule;
+use crate::vocabulary::Effect;
+use decision::{DecidedBy, Decision, Reason};
+use eval::Outcome;
+
+/// A decision path: finds the rules of one effect that apply to one request.
+pub(crate) trait Applying {
+    /// Calls `f(rule, outcome)` for rules of `effect` that apply (`outcome` is never
+    /// [`Outcome::NotApplied`]), in any order, possibly more than once; stops when `f`
+    /// breaks. Every applying rule must be reported unless `f` breaks first.
+    fn for_each_applying(
+        &self,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()>;
+
+    /// The rules that indices refer to.
+    fn rules(&self) -> &[Rule];
+
+    /// The request's two entities.
+    fn entities(&self) -> (&Entity, &Entity);
+}
+
+/// Deny overrides grant, without reasons: stops at the first applying deny, then at the
+/// first applying grant. Does not allocate.
+#[inline]
+pub(crate) fn is_allowed(path: &impl Applying) -> bool {
+    let mut first = |_, _| ControlFlow::Break(());
+    if path.for_each_applying(Effect::Deny, &mut first).is_break() {
+        return false;
+    }
+    path.for_each_applying(Effect::Grant, &mut first).is_break()
+}
+
+/// Deny overrides grant, with reasons in load order.
+pub(crate) fn authorize(path: &impl Applying) -> Decision {
+    let mut found: Vec<(u32, Outcome)> = Vec::new();
+    for (effect, decided_by) in [(Effect::Deny, DecidedBy::Deny), (Effect::Grant, DecidedBy::Grant)] {
+        let _ = path.for_each_applying(effect, &mut |r, outcome| {
+            found.push((r, outcome));
+            ControlFlow::Continue(())
+        });
+        if found.is_empty() {
+            continue;
+        }
+        found.sort_unstable_by_key(|&(r, _)| r);
+        found.dedup_by_key(|&mut (r, _)| r);
+        let (identity, resource) = path.entities();
+        let rules = path.rules();
+        let reasons = found
+            .iter()
+            .map(|&(r, outcome)| {
+                let rule = &rules[r as usize];
+                Reason {
+                    rule_id: rule.id.clone(),
+                    rule_index: r as usize,
+                    effect: rule.effect,
+                    unknowns: match outcome {
+                        Outcome::ByUnknown => explain::unknowns_of(rule, identity, resource),
+                        _ => Vec::new(),
+                    },
+                }
+            })
+            .collect();
+        return Decision {
+            decided_by,
+            reasons,
+        };
+    }
+    Decision {
+        decided_by: DecidedBy::Default,
+        reasons: Vec::new(),
+    }
+}
+
+/// The linear path: every rule, in order, without the index.
+pub(crate) struct Linear<'a> {
+    pub(crate) rules: &'a [Rule],
+    pub(crate) identity: &'a Entity,
+    pub(crate) resource: &'a Entity,
+}
+
+impl Applying for Linear<'_> {
+    fn for_each_applying(
+        &self,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        for (r, rule) in self.rules.iter().enumerate() {
+            if rule.effect != effect {
+                continue;
+            }
+            match eval::outcome(rule, self.identity, self.resource) {
+                Outcome::NotApplied => {}
+                // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+                outcome => f(r as u32, outcome)?,
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn rules(&self) -> &[Rule] {
+        self.rules
+    }
+
+    fn entities(&self) -> (&Entity, &Entity) {
+        (self.identity, self.resource)
+    }
+}

@@ -1,0 +1,121 @@
+//! The registry of diagnostics: every problem Tenure reports — in a policy, in request
+//! JSON, in an export — has a stable [`Code`] defined here once, with its kind, the
+//! label that points at the problem and the help that says what to do.
+//!
+//! Codes are part of the public interface: programs match on them, and they never change
+//! meaning. A new problem gets a new code.
+//!
+//! ```
+//! let err = tenure::Policy::compile("role = x grants").unwrap_err();
+//! let d = err.first();
+//! assert_eq!(d.code(), tenure::Code::Unexpected);
+//! assert_eq!(d.code().as_str(), "tenure::syntax::unexpected");
+//! ```
+
+use crate::error::ErrorKind;
+
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $kind:expr, $label:literal, $help:expr), )*) => {
+        /// A stable diagnostic code (see the [module documentation](self)).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed, such as `tenure::syntax::unexpected`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// The kind of policy problem, or `None` for request and export problems.
+            pub fn kind(self) -> Option<ErrorKind> {
+                match self { $(Code::$variant => $kind,)* }
+            }
+
+            /// What the label under the offending text says.
+            pub fn label(self) -> &'static str {
+                match self { $(Code::$variant => $label,)* }
+            }
+
+            /// The default help text, when there is one.
+            pub fn help(self) -> Option<&'static str> {
+                match self { $(Code::$variant => $help,)* }
+            }
+        }
+    };
+}
+
+const SYNTAX: Option<ErrorKind> = Some(ErrorKind::Syntax);
+const VALUE: Option<ErrorKind> = Some(ErrorKind::Value);
+const LIMIT: Option<ErrorKind> = Some(ErrorKind::Limit);
+
+registry! {
+    /// The text does not follow the grammar.
+    Unexpected => ("tenure::syntax::unexpected", SYNTAX, "unexpected here", None),
+    /// A string is missing its closing quote.
+    UnterminatedString => ("tenure::syntax::unterminated_string", SYNTAX, "string starts here", Some("close the string with `\"`")),
+    /// An unknown or malformed escape in a string.
+    BadEscape => ("tenure::syntax::bad_escape", SYNTAX, "bad escape", Some(crate::lexical::ESCAPES_HELP)),
+    /// A byte-order mark anywhere but at the very start of a source.
+    MisplacedBom => ("tenure::syntax::misplaced_bom", SYNTAX, "byte-order mark", Some("a byte-order mark (U+FEFF) is accepted only as the first character of a source; remove it")),
+    /// An integer outside the 64-bit range.
+    IntegerRange => ("tenure::value::integer_range", VALUE, "out of range", Some("integers range from -9223372036854775808 to 9223372036854775807; quote the value to compare it as a string")),
+    /// `\u{...}` names no Unicode scalar value.
+    UnicodeEscape => ("tenure::value::unicode_escape", VALUE, "not a Unicode scalar value", Some(crate::lexical::ESCAPES_HELP)),
+    /// Two rules share an `@id`.
+    DuplicateId => ("tenure::id::duplicate", Some(ErrorKind::DuplicateId), "id used again", None),
+    /// One rule carries `@id` twice.
+    RepeatedId => ("tenure::id::repeated", Some(ErrorKind::DuplicateId), "second `@id`", Some("keep one `@id` per rule")),
+    /// `@id("")`.
+    EmptyId => ("tenure::id::empty", Some(ErrorKind::Annotation), "empty id", Some("give the rule a name, such as `@id(\"cloud-engineers\")`")),
+    /// The policy text is over `Limits::max_policy_bytes`.
+    PolicyTooLarge => ("tenure::limit::policy_bytes", LIMIT, "policy too large", None),
+    /// More rules than `Limits::max_rules`.
+    TooManyRules => ("tenure::limit::rules", LIMIT, "one rule too many", None),
+    /// Nesting deeper than `Limits::max_nesting`.
+    TooDeep => ("tenure::limit::nesting", LIMIT, "nested too deep", Some("flatten the condition; `and`/`or` chains need no parentheses")),
+    /// An `in` list longer than `Limits::max_list_len`.
+    ListTooLong => ("tenure::limit::list", LIMIT, "list too long", None),
+    /// A string, name or tag key longer than `Limits::max_string_bytes`.
+    StringTooLong => ("tenure::limit::string", LIMIT, "too long", None),
+    /// A glob longer than `Limits::max_glob_len`.
+    GlobTooLong => ("tenure::limit::glob", LIMIT, "glob too long", None),
+    /// More annotations on a rule than `Limits::max_annotations`.
+    TooManyAnnotations => ("tenure::limit::annotations", LIMIT, "one annotation too many", None),
+    /// Request JSON that does not parse.
+    MalformedJson => ("tenure::input::malformed_json", None, "malformed JSON", None),
+    /// A key given twice in one JSON object.
+    DuplicateKey => ("tenure::input::duplicate_key", None, "duplicate key", Some("give each key once; duplicate keys are refused rather than resolved")),
+    /// A JSON value of a type the field cannot hold.
+    JsonType => ("tenure::input::type", None, "wrong type", Some("an attribute is a string, a 64-bit integer, a boolean or an array of strings; tags are strings")),
+    /// A JSON integer outside the 64-bit range.
+    NumberRange => ("tenure::input::integer_range", None, "out of range", Some("integers range from -9223372036854775808 to 9223372036854775807; send larger numbers as strings")),
+    /// A floating-point JSON number.
+    FloatNumber => ("tenure::input::float", None, "floating-point number", Some("use an integer or a string")),
+    /// An entity over the size limits (bytes, attributes, set elements).
+    InputTooLarge => ("tenure::input::limit", None, "too large", None),
+    /// An attribute named `tags`, which the JSON form reserves for tags.
+    ReservedName => ("tenure::input::reserved_name", None, "reserved name", Some("`tags` holds an entity's tags in JSON; name the attribute differently, or set a tag")),
+    /// A request without `identity` or `resource`.
+    MissingField => ("tenure::input::missing_field", None, "missing field", Some("a request is {\"identity\": {...}, \"resource\": {...}}")),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(code.as_str().starts_with("tenure::"), "{code:?}");
+            assert!(seen.insert(code.as_str()), "{code:?} repeats a code");
+            assert!(!code.label().is_empty());
+        }
+    }
+}
