@@ -236,18 +236,18 @@ fn s_entity(attrs: &'static [(&'static str, Ty)], absent: f64) -> BoxedStrategy<
 // ---------------------------------------------------------------------------------------
 // Running both engines.
 
-fn tenure_entity<T: std::ops::DerefMut<Target = tenure::Entity> + Default>(attrs: &[Attr]) -> T {
-    let mut e = T::default();
+fn tenure_entity<T: serde::de::DeserializeOwned>(attrs: &[Attr]) -> T {
+    let mut e = tenure::Identity::new();
     for (name, ty, v) in attrs {
         match (ty, v) {
             (Ty::Tag, Val::Str(s)) => e.set_tag(*name, s.as_str()),
-            (_, Val::Str(s)) => e.set(*name, s.as_str()),
-            (_, Val::Int(i)) => e.set(*name, *i),
-            (_, Val::Bool(b)) => e.set(*name, *b),
-            (_, Val::Set(s)) => e.set(*name, Value::set(s.iter().cloned())),
+            (_, Val::Str(s)) => e.set(*name, s.as_str()).expect("not `tags`"),
+            (_, Val::Int(i)) => e.set(*name, *i).expect("not `tags`"),
+            (_, Val::Bool(b)) => e.set(*name, *b).expect("not `tags`"),
+            (_, Val::Set(s)) => e.set(*name, Value::set(s.iter().cloned())).expect("not `tags`"),
         }
     }
-    e
+    serde_json::from_value(e.to_json()).expect("same JSON shape")
 }
 
 fn cedar_value(v: &Val) -> RestrictedExpression {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use arbitrary::Unstructured;
-use tenure::syntax::ast::{self, Condition, Span};
+use tenure::unstable::ast::{self, Condition, Span};
 use tenure::{DecidedBy, Decision, Effect, Identity, Policy, Resource};
 
 /// Largest input the text targets look at (libFuzzer's `-max_len` is set below it too).
@@ -28,7 +28,7 @@ pub fn check_parse(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
-    let parsed = tenure::syntax::parse(text);
+    let parsed = tenure::unstable::parse(text);
     match Policy::compile(text) {
         Ok(policy) => {
             assert!(
@@ -72,11 +72,11 @@ pub fn check_roundtrip(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
-    let Ok(ast) = tenure::syntax::parse(text) else {
+    let Ok(ast) = tenure::unstable::parse(text) else {
         return true;
     };
     let printed = ast.to_string();
-    let again = match tenure::syntax::parse(&printed) {
+    let again = match tenure::unstable::parse(&printed) {
         Ok(a) => a,
         Err(e) => {
             panic!("printed policy does not parse: {e}\n--- source\n{text}\n--- printed\n{printed}")

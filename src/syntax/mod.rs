@@ -141,7 +141,9 @@ fn parse_segment(
 
 #[cfg(test)]
 mod tests {
+    use super::ast::{Atom, Condition, Literal, Predicate};
     use super::*;
+    use crate::error::ErrorKind;
 
     fn parse_ok(text: &str) -> ast::Policy {
         match parse(text) {
