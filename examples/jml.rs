@@ -132,7 +132,8 @@ fn load_inventory() -> Result<Vec<(String, Resource)>, Box<dyn Error>> {
         .ok_or("examples/inventory.json must be a JSON array of resources")?;
     let mut resources = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let resource = Resource::from_json_value_at(item, &format!("inventory[{i}]"))?;
+        let resource =
+            Resource::from_json_value(item).map_err(|e| e.located(&format!("inventory[{i}]")))?;
         let id = match resource.get("id") {
             Some(v) => v.to_string(),
             None => format!("resource #{i}"),
@@ -155,6 +156,7 @@ fn explain(decision: &Decision) -> String {
                     let cause = match u.cause {
                         UnknownCause::Missing => "is missing",
                         UnknownCause::TypeMismatch => "has another type",
+                        _ => "is unknown",
                     };
                     format!("{}.{} {cause}", u.side, u.attribute)
                 })

@@ -74,4 +74,20 @@ pub use vocabulary::{Attribute, Effect, Side};
 pub mod unstable {
     pub use crate::syntax::ast;
     pub use crate::syntax::parse;
+
+    /// Each rule's checked form (id, effect, normalised conditions, annotations), one
+    /// string per rule, without source positions: two policies that print the same here
+    /// decide the same.
+    pub fn checked_rules(policy: &crate::Policy) -> Vec<String> {
+        policy
+            .ir_rules()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    r.id, r.effect, r.who, r.what, r.annotations
+                )
+            })
+            .collect()
+    }
 }

@@ -16,7 +16,6 @@ use crate::lexical;
 /// assert_eq!(Attribute::name("role").key(), "role");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum Attribute {
     /// A plain attribute such as `role` or `manager.id`.
     Name(Arc<str>),

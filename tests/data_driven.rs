@@ -274,6 +274,7 @@ fn decision_json(decision: &Decision) -> Json {
                     "side": match u.side {
                         Side::Identity => "identity",
                         Side::Resource => "resource",
+                        other => panic!("unknown side {other:?}"),
                     },
                     "attribute": match &u.attribute {
                         Attribute::Name(name) => name.to_string(),
@@ -282,6 +283,7 @@ fn decision_json(decision: &Decision) -> Json {
                     "cause": match u.cause {
                         UnknownCause::Missing => "missing",
                         UnknownCause::TypeMismatch => "type_mismatch",
+                        other => panic!("unknown cause {other:?}"),
                     },
                 })
             })

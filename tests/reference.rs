@@ -86,7 +86,7 @@ fn eq(v: &Value, l: &Literal) -> T {
         (Value::Str(s), Literal::Str(l)) => b(**s == **l),
         (Value::Int(i), Literal::Int(l)) => b(i == l),
         (Value::Bool(x), Literal::Bool(l)) => b(x == l),
-        (Value::Set(items), Literal::Str(l)) => b(items.iter().any(|s| **s == **l)),
+        (Value::Set(items), Literal::Str(l)) => b(items.iter().any(|s| *s == **l)),
         _ => T::U,
     }
 }

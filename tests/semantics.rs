@@ -17,9 +17,9 @@ fn rule_ids_count_all_rules_in_load_order() {
         ("b.tenure", "* grants *;"),
     ])
     .unwrap();
-    let ids: Vec<&str> = p.rules().iter().map(|r| r.id.as_ref()).collect();
+    let ids: Vec<&str> = p.rules().map(|r| r.id()).collect();
     assert_eq!(ids, ["first", "rule-2", "rule-3"]);
-    assert_eq!(p.source_name(&p.rules()[2]), "b.tenure");
+    assert_eq!(p.rule("rule-3").map(|r| r.source_name()), Some("b.tenure"));
 }
 
 #[test]
@@ -40,12 +40,10 @@ fn duplicate_ids_are_errors_across_sources() {
 fn other_annotations_are_kept() {
     let p =
         Policy::compile("@id(\"a\") @owner(\"team-iam\") @ticket(\"SEC-1\") * grants *;").unwrap();
+    let rule = p.rule("a").expect("rule a");
     assert_eq!(
-        p.rules()[0].annotations,
-        vec![
-            ("owner".to_string(), "team-iam".to_string()),
-            ("ticket".to_string(), "SEC-1".to_string())
-        ]
+        rule.annotations().collect::<Vec<_>>(),
+        [("owner", "team-iam"), ("ticket", "SEC-1")]
     );
 }
 

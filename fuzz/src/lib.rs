@@ -42,7 +42,8 @@ pub fn check_parse(data: &[u8]) -> bool {
             );
             let _ = tenure::export::to_cedar(&policy);
             for rule in policy.rules() {
-                let _ = policy.rule_location(rule);
+                let _ = (rule.location(), rule.source_name());
+                assert!(policy.rule(rule.id()).is_some_and(|r| r.index() == rule.index()));
             }
         }
         Err(e) => {
@@ -95,11 +96,12 @@ pub fn check_roundtrip(data: &[u8]) -> bool {
             Err(e) => panic!("printed policy does not compile: {e}\n--- printed\n{printed}"),
         };
         assert_eq!(p1.rules().len(), p2.rules().len());
-        for (a, b) in p1.rules().iter().zip(p2.rules()) {
-            assert_eq!(
-                (&a.id, a.effect, &a.who, &a.what, &a.annotations),
-                (&b.id, b.effect, &b.who, &b.what, &b.annotations)
-            );
+        let (c1, c2) = (
+            tenure::unstable::checked_rules(&p1),
+            tenure::unstable::checked_rules(&p2),
+        );
+        for (a, b) in c1.iter().zip(&c2) {
+            assert_eq!(a, b);
         }
     }
     true
@@ -807,6 +809,7 @@ pub fn decision_summary(d: &Decision) -> (bool, DecidedBy, Vec<ExpectedReason>) 
                     let cause = match u.cause {
                         tenure::UnknownCause::Missing => "missing",
                         tenure::UnknownCause::TypeMismatch => "type",
+                        other => panic!("unknown cause {other:?}"),
                     };
                     let attr = match &u.attribute {
                         tenure::Attribute::Name(n) => n.to_string(),
@@ -834,7 +837,7 @@ pub fn check_authorize_differential(data: &[u8]) -> bool {
         Err(e) => panic!("generated policy does not compile: {e}\n{text}"),
     };
     for r in policy.rules() {
-        assert!(matches!(r.effect, Effect::Grant | Effect::Deny));
+        assert!(matches!(r.effect(), Effect::Grant | Effect::Deny));
     }
     let identity = case.identity();
     let resource = case.resource();

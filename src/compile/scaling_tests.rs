@@ -89,8 +89,7 @@ fn max_candidates(n: usize) -> (usize, usize) {
     assert_eq!(policy.rules().len(), n);
     let denies = policy
         .rules()
-        .iter()
-        .filter(|r| r.effect == crate::Effect::Deny)
+        .filter(|r| r.effect() == crate::Effect::Deny)
         .count();
     let (mut max, mut max_incomplete) = (0, 0);
     for (identity, resource) in incomplete_requests() {

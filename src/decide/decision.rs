@@ -77,7 +77,6 @@ impl Reason {
 
 /// How a decision was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum DecidedBy {
     /// One or more deny rules applied (deny overrides grant).
     Deny,

@@ -141,7 +141,7 @@ fn parse_segment(
 
 #[cfg(test)]
 mod tests {
-    use super::ast::{Atom, Condition, Literal, Predicate};
+    use super::ast::{Atom, Attribute, Condition, Literal, Predicate};
     use super::*;
     use crate::error::ErrorKind;
 
@@ -254,5 +254,89 @@ mod tests {
         let d = e.first();
         assert_eq!(d.location().line, 2);
         assert!(d.message().contains("`;`"), "{}", d.message());
+    }
+
+    /// Every `char`, in a string value, a tag key, an annotation and (where the lexical
+    /// rules say it is a name character) an attribute name, prints and parses back.
+    #[test]
+    fn every_char_prints_and_parses_back() {
+        use crate::lexical;
+        let chars: Vec<char> = (0..=u32::from(char::MAX)).filter_map(char::from_u32).collect();
+        for chunk in chars.chunks(2048) {
+            let values: Vec<Literal> = chunk
+                .iter()
+                .map(|c| Literal::Str(format!("a{c}").into()))
+                .collect();
+            let keys: Vec<String> = chunk
+                .iter()
+                .map(|c| Attribute::Tag(format!("{c}").into()).to_string())
+                .collect();
+            let list = values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            let text = format!("x in [{list}] grants {} ;", keys.iter().map(|k| format!("has {k}")).collect::<Vec<_>>().join(" and "));
+            let ast = parse_ok(&text);
+            let Condition::Atom(Atom { predicate: Predicate::In(parsed), .. }) = &ast.rules[0].who else {
+                panic!("not an in-list")
+            };
+            assert_eq!(parsed, &values);
+            let Condition::And(haves, _) = &ast.rules[0].what else { panic!("not an and") };
+            for (c, have) in chunk.iter().zip(haves) {
+                let Condition::Atom(Atom { attribute, .. }) = have else { panic!() };
+                assert_eq!(attribute, &Attribute::Tag(format!("{c}").into()), "{c:?}");
+            }
+        }
+        for &c in &chars {
+            let name = format!("n{c}");
+            let is_name = lexical::is_bare_name(&name);
+            assert_eq!(is_name, lexical::is_name_char(c), "{c:?}");
+            if is_name {
+                let text = format!("{name} = v grants *;");
+                let ast = parse_ok(&text);
+                assert_eq!(ast.to_string(), format!("{text}\n"));
+            }
+            if lexical::is_name_start(c) && !c.is_ascii() {
+                parse_ok(&format!("{c} = v grants *;"));
+            }
+        }
+        assert!(lexical::KEYWORDS.iter().all(|k| !lexical::is_bare_name(k) && lexical::is_keyword(k)));
+    }
+
+    #[test]
+    fn comment_after_a_keyword_hides_its_parentheses() {
+        // `and//` starts a comment, so its parentheses do not count towards nesting.
+        let text = format!("x = 1 and// see {}\ny = 2 grants *;", "(".repeat(65));
+        parse_ok(&text);
+        // `not//` hides the closing parenthesis: nesting is counted as pest sees it.
+        let deep = format!("{}x = 1{} grants *;", "(not// :-)\n".repeat(20_000), ")".repeat(20_000));
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.first().code(), crate::Code::TooDeep, "{e}");
+        assert!(e.to_string().contains("nested deeper than 64 levels"));
+        // In a bare value `//` is part of the value, not a comment.
+        let ast = parse_ok("x = http://a//b grants *;");
+        assert_eq!(ast.to_string(), "x = \"http://a//b\" grants *;\n");
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_and_numbering_survives() {
+        let e = parse("x = grants *;\n* grants *;\ny == 2 grants *;\n").unwrap_err();
+        let lines: Vec<usize> = e.diagnostics().iter().map(|d| d.location().line).collect();
+        assert_eq!(lines, [1, 3], "{e}");
+        let e = crate::Policy::compile_sources([
+            ("a", "x = grants *; * grants *;"),
+            ("b", "@id(\"rule-2\") * grants *;"),
+        ])
+        .unwrap_err();
+        // a's second rule is rule-2 although its first is broken, so b's explicit
+        // `rule-2` collides with it.
+        let codes: Vec<_> = e.diagnostics().iter().map(|d| d.code()).collect();
+        assert_eq!(codes, [crate::Code::Unexpected, crate::Code::DuplicateId], "{e}");
+    }
+
+    #[test]
+    fn a_bom_is_accepted_only_first() {
+        parse_ok("\u{FEFF}* grants *;");
+        let e = parse("not\u{FEFF}es = x grants *;").unwrap_err();
+        assert_eq!(e.first().code(), crate::Code::MisplacedBom, "{e}");
+        let e = parse(" \u{FEFF}* grants *;").unwrap_err();
+        assert_eq!(e.first().code(), crate::Code::MisplacedBom, "{e}");
     }
 }
