@@ -226,7 +226,11 @@ pub struct Error {
 
 fn display_capped(diagnostics: &[PolicyDiagnostic]) -> String {
     let mut out = String::new();
-    for (i, d) in diagnostics.iter().take(MAX_DISPLAYED_DIAGNOSTICS).enumerate() {
+    for (i, d) in diagnostics
+        .iter()
+        .take(MAX_DISPLAYED_DIAGNOSTICS)
+        .enumerate()
+    {
         if i > 0 {
             out.push('\n');
         }
@@ -241,7 +245,9 @@ fn display_capped(diagnostics: &[PolicyDiagnostic]) -> String {
 
 /// `… and N more problems` when `count` is over [`MAX_DISPLAYED_DIAGNOSTICS`].
 pub fn more_than_displayed(count: usize) -> Option<String> {
-    let more = count.checked_sub(MAX_DISPLAYED_DIAGNOSTICS).filter(|&n| n > 0)?;
+    let more = count
+        .checked_sub(MAX_DISPLAYED_DIAGNOSTICS)
+        .filter(|&n| n > 0)?;
     Some(format!(
         "… and {more} more problem{}",
         if more == 1 { "" } else { "s" }
@@ -297,7 +303,11 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub(crate) fn new(code: Code, path: impl Into<String>, message: impl Into<String>) -> InputError {
+    pub(crate) fn new(
+        code: Code,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> InputError {
         InputError {
             code,
             path: path.into(),

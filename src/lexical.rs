@@ -114,9 +114,7 @@ pub(crate) fn is_bare_word(s: &str) -> bool {
 /// Whether attribute name `s` can be written at all (names have no quoted form).
 pub(crate) fn is_bare_name(s: &str) -> bool {
     let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if is_name_start(c))
-        && chars.all(is_name_char)
-        && !is_keyword(s)
+    matches!(chars.next(), Some(c) if is_name_start(c)) && chars.all(is_name_char) && !is_keyword(s)
 }
 
 /// Whether tag key `s` may be written bare after `tag:` (plain ASCII only, as values).

@@ -34,30 +34,32 @@
 
 // Stages, in pipeline order; each imports only from the ones above it and from the
 // shared vocabulary (`source`, `vocabulary`, `lexical`, `value`, `diagnostics`).
-mod lexical;
-mod source;
-mod vocabulary;
-mod diagnostics;
-mod error;
-pub mod limits;
-mod value;
-mod entity;
-mod request;
-mod syntax;
-mod ir;
 mod check;
 mod compile;
 mod decide;
-mod policy;
-mod rules;
-mod prepared;
+mod diagnostics;
+mod entity;
+mod error;
 pub mod export;
+mod ir;
+mod lexical;
+pub mod limits;
+mod policy;
+mod prepared;
+mod request;
+mod rules;
+mod source;
+mod syntax;
+mod value;
+mod vocabulary;
 
 pub use compile::{Candidates, IndexStats};
 pub use decide::decision::{DecidedBy, Decision, Reason, UnknownAttribute, UnknownCause};
 pub use diagnostics::Code;
 pub use entity::{Identity, Resource};
-pub use error::{Error, ErrorKind, InputError, PolicyDiagnostic};
+pub use error::{
+    more_than_displayed, Error, ErrorKind, InputError, PolicyDiagnostic, MAX_DISPLAYED_DIAGNOSTICS,
+};
 pub use limits::Limits;
 pub use policy::Policy;
 pub use prepared::PreparedIdentity;

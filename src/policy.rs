@@ -300,11 +300,13 @@ impl Applying for Indexed<'_> {
     ) -> ControlFlow<()> {
         let (rules, identity, resource) = (self.rules, self.identity, self.resource);
         self.index
-            .for_each_candidate(effect, identity, resource, &mut |r| {
-                match eval::outcome(&rules[r as usize], identity, resource) {
-                    Outcome::NotApplied => ControlFlow::Continue(()),
-                    outcome => f(r, outcome),
-                }
+            .for_each_candidate(effect, identity, resource, &mut |r| match eval::outcome(
+                &rules[r as usize],
+                identity,
+                resource,
+            ) {
+                Outcome::NotApplied => ControlFlow::Continue(()),
+                outcome => f(r, outcome),
             })
     }
 

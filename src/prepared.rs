@@ -142,11 +142,13 @@ impl Applying for PreparedRequest<'_> {
         let (identity, resource) = (p.identity, self.resource);
         p.policy
             .index()
-            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| {
-                match eval::outcome(&rules[r as usize], identity, resource) {
-                    Outcome::NotApplied => ControlFlow::Continue(()),
-                    outcome => f(r, outcome),
-                }
+            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| match eval::outcome(
+                &rules[r as usize],
+                identity,
+                resource,
+            ) {
+                Outcome::NotApplied => ControlFlow::Continue(()),
+                outcome => f(r, outcome),
             })
     }
 

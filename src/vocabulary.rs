@@ -78,7 +78,8 @@ pub(crate) enum LiteralKind {
 
 impl LiteralKind {
     /// Every kind, in index order.
-    pub(crate) const ALL: [LiteralKind; 3] = [LiteralKind::Str, LiteralKind::Int, LiteralKind::Bool];
+    pub(crate) const ALL: [LiteralKind; 3] =
+        [LiteralKind::Str, LiteralKind::Int, LiteralKind::Bool];
 }
 
 impl Literal {

@@ -244,7 +244,9 @@ fn tenure_entity<T: serde::de::DeserializeOwned>(attrs: &[Attr]) -> T {
             (_, Val::Str(s)) => e.set(*name, s.as_str()).expect("not `tags`"),
             (_, Val::Int(i)) => e.set(*name, *i).expect("not `tags`"),
             (_, Val::Bool(b)) => e.set(*name, *b).expect("not `tags`"),
-            (_, Val::Set(s)) => e.set(*name, Value::set(s.iter().cloned())).expect("not `tags`"),
+            (_, Val::Set(s)) => e
+                .set(*name, Value::set(s.iter().cloned()))
+                .expect("not `tags`"),
         }
     }
     serde_json::from_value(e.to_json()).expect("same JSON shape")

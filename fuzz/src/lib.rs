@@ -43,7 +43,9 @@ pub fn check_parse(data: &[u8]) -> bool {
             let _ = tenure::export::to_cedar(&policy);
             for rule in policy.rules() {
                 let _ = (rule.location(), rule.source_name());
-                assert!(policy.rule(rule.id()).is_some_and(|r| r.index() == rule.index()));
+                assert!(policy
+                    .rule(rule.id())
+                    .is_some_and(|r| r.index() == rule.index()));
             }
         }
         Err(e) => {

@@ -162,4 +162,3 @@ impl fmt::Display for Decision {
         Ok(())
     }
 }
-

@@ -175,9 +175,9 @@ pub(crate) fn who_admits(effect: Effect, who: Truth) -> bool {
 pub(crate) fn combine(effect: Effect, who: Truth, what: Truth) -> Outcome {
     match (effect, who, what) {
         (_, Truth::True, Truth::True) => Outcome::Certain,
-        (Effect::Grant, _, _) | (Effect::Deny, Truth::False, _) | (Effect::Deny, _, Truth::False) => {
-            Outcome::NotApplied
-        }
+        (Effect::Grant, _, _)
+        | (Effect::Deny, Truth::False, _)
+        | (Effect::Deny, _, Truth::False) => Outcome::NotApplied,
         (Effect::Deny, _, _) => Outcome::ByUnknown,
     }
 }

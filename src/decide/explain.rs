@@ -10,7 +10,11 @@ use crate::vocabulary::Side;
 
 /// The attributes whose comparisons are unknown on the sides of `rule` that are
 /// unknown, in rule order (identity side first), each once. Linear in the rule's size.
-pub(crate) fn unknowns_of(rule: &Rule, identity: &Entity, resource: &Entity) -> Vec<UnknownAttribute> {
+pub(crate) fn unknowns_of(
+    rule: &Rule,
+    identity: &Entity,
+    resource: &Entity,
+) -> Vec<UnknownAttribute> {
     let mut out: Vec<UnknownAttribute> = Vec::new();
     let mut seen = FxHashSet::default();
     for (side, expr, entity) in [

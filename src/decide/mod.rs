@@ -55,7 +55,10 @@ pub(crate) fn is_allowed(path: &impl Applying) -> bool {
 /// Deny overrides grant, with reasons in load order.
 pub(crate) fn authorize(path: &impl Applying) -> Decision {
     let mut found: Vec<(u32, Outcome)> = Vec::new();
-    for (effect, decided_by) in [(Effect::Deny, DecidedBy::Deny), (Effect::Grant, DecidedBy::Grant)] {
+    for (effect, decided_by) in [
+        (Effect::Deny, DecidedBy::Deny),
+        (Effect::Grant, DecidedBy::Grant),
+    ] {
         let _ = path.for_each_applying(effect, &mut |r, outcome| {
             found.push((r, outcome));
             ControlFlow::Continue(())

@@ -12,7 +12,6 @@ use crate::limits::Limits;
 use crate::source::{Source, Span};
 use crate::vocabulary::{Attribute, Effect, GlobPiece, Literal};
 
-
 /// Turns pest pairs into AST nodes, collecting value errors.
 pub(super) struct Builder<'s> {
     pub(super) source: &'s Source,
@@ -399,4 +398,3 @@ impl Builder<'_> {
         pieces
     }
 }
-

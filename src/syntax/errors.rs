@@ -83,7 +83,10 @@ pub(super) fn syntax_diagnostic(
     if let Some(diag) = string_diagnostic(source, offset) {
         return diag;
     }
-    if text.get(offset..).is_some_and(|rest| rest.starts_with(lexical::BOM)) {
+    if text
+        .get(offset..)
+        .is_some_and(|rest| rest.starts_with(lexical::BOM))
+    {
         return PolicyDiagnostic::new(
             Code::MisplacedBom,
             source,
@@ -205,4 +208,3 @@ fn string_diagnostic(source: &Source, offset: usize) -> Option<PolicyDiagnostic>
         "unterminated string",
     ))
 }
-

@@ -72,7 +72,11 @@ pub(crate) struct Parsed {
 /// Parses one named source, recovering from syntax errors at rule boundaries.
 pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
     let text: &str = &source.text;
-    let start = if text.starts_with(BOM) { BOM.len_utf8() } else { 0 };
+    let start = if text.starts_with(BOM) {
+        BOM.len_utf8()
+    } else {
+        0
+    };
     let mut parsed = Parsed {
         rules: Vec::new(),
         errors: Vec::new(),
@@ -95,7 +99,9 @@ pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
             Err(error_at) => {
                 // Keep the rules before the broken one, then skip past its `;`.
                 let rule_start = prescan::last_rule_end_before(text, at, error_at);
-                if rule_start > at && parse_segment(&mut builder, &mut parsed, at, rule_start).is_err() {
+                if rule_start > at
+                    && parse_segment(&mut builder, &mut parsed, at, rule_start).is_err()
+                {
                     // The lexer and pest disagree on a boundary; the error is reported.
                 }
                 parsed.slots += 1;
@@ -261,7 +267,9 @@ mod tests {
     #[test]
     fn every_char_prints_and_parses_back() {
         use crate::lexical;
-        let chars: Vec<char> = (0..=u32::from(char::MAX)).filter_map(char::from_u32).collect();
+        let chars: Vec<char> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .collect();
         for chunk in chars.chunks(2048) {
             let values: Vec<Literal> = chunk
                 .iter()
@@ -271,16 +279,34 @@ mod tests {
                 .iter()
                 .map(|c| Attribute::Tag(format!("{c}").into()).to_string())
                 .collect();
-            let list = values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            let text = format!("x in [{list}] grants {} ;", keys.iter().map(|k| format!("has {k}")).collect::<Vec<_>>().join(" and "));
+            let list = values
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let text = format!(
+                "x in [{list}] grants {} ;",
+                keys.iter()
+                    .map(|k| format!("has {k}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
             let ast = parse_ok(&text);
-            let Condition::Atom(Atom { predicate: Predicate::In(parsed), .. }) = &ast.rules[0].who else {
+            let Condition::Atom(Atom {
+                predicate: Predicate::In(parsed),
+                ..
+            }) = &ast.rules[0].who
+            else {
                 panic!("not an in-list")
             };
             assert_eq!(parsed, &values);
-            let Condition::And(haves, _) = &ast.rules[0].what else { panic!("not an and") };
+            let Condition::And(haves, _) = &ast.rules[0].what else {
+                panic!("not an and")
+            };
             for (c, have) in chunk.iter().zip(haves) {
-                let Condition::Atom(Atom { attribute, .. }) = have else { panic!() };
+                let Condition::Atom(Atom { attribute, .. }) = have else {
+                    panic!()
+                };
                 assert_eq!(attribute, &Attribute::Tag(format!("{c}").into()), "{c:?}");
             }
         }
@@ -297,7 +323,9 @@ mod tests {
                 parse_ok(&format!("{c} = v grants *;"));
             }
         }
-        assert!(lexical::KEYWORDS.iter().all(|k| !lexical::is_bare_name(k) && lexical::is_keyword(k)));
+        assert!(lexical::KEYWORDS
+            .iter()
+            .all(|k| !lexical::is_bare_name(k) && lexical::is_keyword(k)));
     }
 
     #[test]
@@ -306,7 +334,11 @@ mod tests {
         let text = format!("x = 1 and// see {}\ny = 2 grants *;", "(".repeat(65));
         parse_ok(&text);
         // `not//` hides the closing parenthesis: nesting is counted as pest sees it.
-        let deep = format!("{}x = 1{} grants *;", "(not// :-)\n".repeat(20_000), ")".repeat(20_000));
+        let deep = format!(
+            "{}x = 1{} grants *;",
+            "(not// :-)\n".repeat(20_000),
+            ")".repeat(20_000)
+        );
         let e = parse(&deep).unwrap_err();
         assert_eq!(e.first().code(), crate::Code::TooDeep, "{e}");
         assert!(e.to_string().contains("nested deeper than 64 levels"));
@@ -328,7 +360,11 @@ mod tests {
         // a's second rule is rule-2 although its first is broken, so b's explicit
         // `rule-2` collides with it.
         let codes: Vec<_> = e.diagnostics().iter().map(|d| d.code()).collect();
-        assert_eq!(codes, [crate::Code::Unexpected, crate::Code::DuplicateId], "{e}");
+        assert_eq!(
+            codes,
+            [crate::Code::Unexpected, crate::Code::DuplicateId],
+            "{e}"
+        );
     }
 
     #[test]

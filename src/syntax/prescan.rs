@@ -76,7 +76,9 @@ impl Iterator for Lexer<'_> {
                 c if self.value_next && lexical::is_bare_char(c) => {
                     (Token::Word, word_len(rest, lexical::is_bare_char))
                 }
-                c if lexical::is_name_char(c) => (Token::Word, word_len(rest, lexical::is_name_char)),
+                c if lexical::is_name_char(c) => {
+                    (Token::Word, word_len(rest, lexical::is_name_char))
+                }
                 c => (Token::Other, c.len_utf8()),
             };
             self.value_next = token == Token::BeforeValue;
@@ -143,7 +145,9 @@ mod tests {
     use super::*;
 
     fn tokens(text: &str) -> Vec<(Token, &str)> {
-        Lexer::new(text, 0).map(|(t, s, e)| (t, &text[s..e])).collect()
+        Lexer::new(text, 0)
+            .map(|(t, s, e)| (t, &text[s..e]))
+            .collect()
     }
 
     #[test]
@@ -163,7 +167,12 @@ mod tests {
         );
         assert_eq!(
             tokens(r#"a = "x;(" ; # ( ;"#),
-            [(Word, "a"), (BeforeValue, "="), (Quoted, r#""x;(""#), (Semicolon, ";")]
+            [
+                (Word, "a"),
+                (BeforeValue, "="),
+                (Quoted, r#""x;(""#),
+                (Semicolon, ";")
+            ]
         );
     }
 

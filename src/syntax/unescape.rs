@@ -56,4 +56,3 @@ impl Iterator for Unescaper<'_> {
         Some((i, decoded.map(Piece::Escaped)))
     }
 }
-

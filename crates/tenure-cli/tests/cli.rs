@@ -531,3 +531,159 @@ fn help_documents_exit_status() {
     let o = run(&["authorize", "--help"]);
     assert!(stdout(&o).contains("  2  a request is malformed"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Hardening (foundation issue): duplicate keys, numbers, BOMs, sizes, caps
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn authorize_refuses_duplicate_keys_with_their_path() {
+    let cases = [
+        (
+            r#"{"identity": {"status": "deprovisioned", "role": "admin", "status": "active"}, "resource": {}}"#,
+            "line 1: identity.status: duplicate key `status`",
+        ),
+        (
+            r#"{"identity": {}, "resource": {"tags": {"env": "dev", "env": "prod"}}}"#,
+            "line 1: resource.tags.env: duplicate key `env`",
+        ),
+        (
+            r#"{"identity": {"tags": {}, "tags": {}}, "resource": {}}"#,
+            "line 1: identity.tags: duplicate key `tags`",
+        ),
+        (
+            r#"{"identity": {}, "resource": {}, "identity": {"role": "admin"}}"#,
+            "line 1: request.identity: duplicate key `identity`",
+        ),
+    ];
+    for (line, message) in cases {
+        let o = run_with_stdin(
+            &["authorize", "--policy", "base.tenure", "--requests", "-"],
+            format!("{line}\n").as_bytes(),
+        );
+        assert_code(&o, 2);
+        assert_eq!(stdout(&o), "");
+        assert!(stderr(&o).contains(message), "{line}\n{}", stderr(&o));
+    }
+    let o = run(&[
+        "authorize",
+        "--policy",
+        "base.tenure",
+        "--identity",
+        r#"{"role": "a", "role": "b"}"#,
+        "--resource",
+        "{}",
+    ]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("identity.role: duplicate key `role`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn authorize_reads_numbers_by_the_digits_written() {
+    let policy =
+        std::env::temp_dir().join(format!("tenure-cli-numbers-{}.tenure", std::process::id()));
+    std::fs::write(&policy, "@id(\"zero\") n = 0 grants *;").unwrap();
+    let policy = policy.to_str().unwrap();
+    let o = run_with_stdin(
+        &["authorize", "--policy", policy, "--requests", "-"],
+        b"{\"identity\": {\"n\": -0}, \"resource\": {}}\n{\"identity\": {\"n\": 9.2e18}, \"resource\": {}}\n",
+    );
+    assert_code(&o, 2);
+    assert_eq!(
+        stdout(&o),
+        "{\"decision\":\"allow\",\"reasons\":[\"zero\"]}\n"
+    );
+    assert!(
+        stderr(&o)
+            .contains("line 2: identity.n: floating-point numbers are not supported (`9.2e18`)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_with_stdin(
+        &["authorize", "--policy", policy, "--requests", "-"],
+        b"{\"identity\": {\"n\": 99999999999999999999}, \"resource\": {}}\n",
+    );
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("integer `99999999999999999999` does not fit in 64 bits"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn authorize_accepts_a_bom_at_the_start_of_a_request_file() {
+    let mut input = b"\xEF\xBB\xBF".to_vec();
+    input.extend_from_slice(
+        std::fs::read(data_dir().join("requests.jsonl"))
+            .unwrap()
+            .as_slice(),
+    );
+    let o = run_with_stdin(
+        &[
+            "authorize",
+            "--policy",
+            "base.tenure",
+            "--policy",
+            "extra.tenure",
+            "--requests",
+            "-",
+        ],
+        &input,
+    );
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), expected_output());
+}
+
+#[test]
+fn authorize_enforces_the_entity_size_limit_on_request_lines() {
+    // 1.1 MiB of identity fits in a request line (2 MiB + 64 KiB) but not in an entity.
+    let big = "x".repeat(1_150_000);
+    let line = format!("{{\"identity\": {{\"name\": \"{big}\"}}, \"resource\": {{}}}}\n");
+    let o = run_with_stdin(
+        &["authorize", "--policy", "base.tenure", "--requests", "-"],
+        line.as_bytes(),
+    );
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("line 1: identity: JSON text is larger than 1048576 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_caps_printed_diagnostics_and_clips_snippets() {
+    let dir = std::env::temp_dir().join(format!("tenure-cli-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("many.tenure");
+    // 500 broken rules on one line of 10 KB: every one is found, 100 are printed.
+    std::fs::write(
+        &path,
+        "x = ; ".repeat(500) + &"y = 1 grants *; ".repeat(600),
+    )
+    .unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_code(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("… and 400 more problems"),
+        "{}",
+        &err[err.len().saturating_sub(300)..]
+    );
+    assert!(
+        err.contains("500 problems found"),
+        "{}",
+        &err[err.len().saturating_sub(300)..]
+    );
+    // Each snippet shows a window around its problem, not the whole 13 KB line.
+    assert!(
+        err.len() < 100 * 2_000,
+        "{} bytes of diagnostics",
+        err.len()
+    );
+}
