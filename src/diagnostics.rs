@@ -103,6 +103,20 @@ registry! {
     ReservedName => ("tenure::input::reserved_name", None, "reserved name", Some("`tags` holds an entity's tags in JSON; name the attribute differently, or set a tag")),
     /// A request without `identity` or `resource`.
     MissingField => ("tenure::input::missing_field", None, "missing field", Some("a request is {\"identity\": {...}, \"resource\": {...}}")),
+    /// Export to Cedar: see `ExportProblemKind::MixedList`.
+    ExportMixedList => ("tenure::export::mixed_list", None, "not expressible in Cedar", Some("keep only values of the type the attribute holds: a value of another type never matches and makes the comparison unknown, so the list is never false")),
+    /// Export to Cedar: see `ExportProblemKind::GlobAnyOne`.
+    ExportGlobAnyOne => ("tenure::export::glob_any_one", None, "not expressible in Cedar", Some("replace `?` with `*` if the looser match is acceptable, or list the values with `in`")),
+    /// Export to Cedar: see `ExportProblemKind::GlobOnSet`.
+    ExportGlobOnSet => ("tenure::export::glob_on_set", None, "not expressible in Cedar", Some("list the values with `in`, or, if the attribute does not hold sets, remove it from `CedarOptions::set_attributes`")),
+    /// Export to Cedar: see `ExportProblemKind::OrderingOnSet`.
+    ExportOrderingOnSet => ("tenure::export::ordering_on_set", None, "not expressible in Cedar", Some("an ordering on a set is always unknown in Tenure: order an integer attribute instead, or, if the attribute holds integers, remove it from `CedarOptions::set_attributes`")),
+    /// Export to Cedar: see `ExportProblemKind::NonStringSetValue`.
+    ExportNonStringSetValue => ("tenure::export::non_string_set_value", None, "not expressible in Cedar", Some("sets hold strings: quote the value to compare it as a string, or, if the attribute does not hold sets, remove it from `CedarOptions::set_attributes`")),
+    /// Export to Cedar: see `ExportProblemKind::AnnotationName`.
+    ExportAnnotationName => ("tenure::export::annotation_name", None, "not expressible in Cedar", Some("rename the annotation to ASCII letters, digits and `_`, starting with a letter or `_` (and not a Cedar keyword)")),
+    /// Export to Cedar: see `ExportProblemKind::DuplicateAnnotation`.
+    ExportDuplicateAnnotation => ("tenure::export::duplicate_annotation", None, "not expressible in Cedar", Some("merge the annotation's values into one, or rename all but one")),
 }
 
 #[cfg(test)]

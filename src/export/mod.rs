@@ -6,4 +6,6 @@
 
 pub mod cedar;
 
-pub use cedar::{to_cedar, to_cedar_with, CedarOptions, ExportError};
+pub use cedar::{
+    to_cedar, to_cedar_with, CedarOptions, ExportError, ExportProblem, ExportProblemKind,
+};
