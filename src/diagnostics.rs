@@ -12,11 +12,39 @@
 //! assert_eq!(d.code().as_str(), "tenure::syntax::unexpected");
 //! ```
 
-use crate::error::ErrorKind;
+/// The kind of a policy problem; stable, for programs that match on errors. Each
+/// policy [`Code`] belongs to one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The text does not follow the grammar.
+    Syntax,
+    /// A value is malformed: an integer out of range, a bad escape.
+    Value,
+    /// Two rules share an `@id`, or one rule carries `@id` twice.
+    DuplicateId,
+    /// An annotation is malformed (for example an empty `@id`).
+    Annotation,
+    /// An input limit was exceeded (size, rule count, nesting, list or string length).
+    Limit,
+}
+
+impl ErrorKind {
+    /// A short stable code such as `tenure::syntax`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Syntax => "tenure::syntax",
+            ErrorKind::Value => "tenure::value",
+            ErrorKind::DuplicateId => "tenure::duplicate_id",
+            ErrorKind::Annotation => "tenure::annotation",
+            ErrorKind::Limit => "tenure::limit",
+        }
+    }
+}
 
 macro_rules! registry {
     ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $kind:expr, $label:literal, $help:expr), )*) => {
-        /// A stable diagnostic code (see the [module documentation](self)).
+        /// A stable diagnostic code: programs match on it, and it never changes meaning.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Code {

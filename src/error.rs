@@ -11,6 +11,7 @@ use std::fmt;
 use miette::{Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan};
 
 use crate::diagnostics::Code;
+pub use crate::diagnostics::ErrorKind;
 use crate::source::{floor_char_boundary, Location, Source, Span};
 
 /// How many diagnostics [`Error`]'s `Display` prints before "… and N more".
@@ -18,36 +19,6 @@ pub const MAX_DISPLAYED_DIAGNOSTICS: usize = 100;
 
 /// Bytes of context shown on each side of a problem in a snippet.
 const SNIPPET_WINDOW: usize = 160;
-
-/// The kind of a policy problem; stable, for programs that match on errors. Each
-/// [`Code`] belongs to one kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The text does not follow the grammar.
-    Syntax,
-    /// A value is malformed: an integer out of range, a bad escape.
-    Value,
-    /// Two rules share an `@id`, or one rule carries `@id` twice.
-    DuplicateId,
-    /// An annotation is malformed (for example an empty `@id`).
-    Annotation,
-    /// An input limit was exceeded (size, rule count, nesting, list or string length).
-    Limit,
-}
-
-impl ErrorKind {
-    /// A short stable code such as `tenure::syntax`.
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::Syntax => "tenure::syntax",
-            ErrorKind::Value => "tenure::value",
-            ErrorKind::DuplicateId => "tenure::duplicate_id",
-            ErrorKind::Annotation => "tenure::annotation",
-            ErrorKind::Limit => "tenure::limit",
-        }
-    }
-}
 
 /// One problem in a policy source, with its location.
 ///
@@ -260,7 +231,8 @@ impl Error {
         Error { diagnostics }
     }
 
-    /// Every problem found, in source order.
+    /// Every problem found: per source, syntax problems in source order, then the
+    /// value, id and limit problems of the rules that parsed.
     pub fn diagnostics(&self) -> &[PolicyDiagnostic] {
         &self.diagnostics
     }

@@ -70,7 +70,7 @@ impl Policy {
     ///     ("base.tenure", "@id(\"a\") * grants tag:public = yes;"),
     ///     ("extra.tenure", "role = x grants *;"),
     /// ])?;
-    /// assert_eq!(policy.rules()[1].id.as_ref(), "rule-2");
+    /// assert_eq!(policy.rule("rule-2").map(|r| r.source_name()), Some("extra.tenure"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -88,7 +88,8 @@ impl Policy {
     /// Compiles named sources under explicit [`Limits`].
     ///
     /// # Errors
-    /// As [`Policy::compile`], plus [`ErrorKind::Limit`] when a limit is exceeded.
+    /// As [`Policy::compile`], plus [`ErrorKind::Limit`](crate::ErrorKind::Limit) when a
+    /// limit is exceeded.
     pub fn compile_with_limits<I, N, T>(sources: I, limits: &Limits) -> Result<Policy, Error>
     where
         I: IntoIterator<Item = (N, T)>,
@@ -179,13 +180,23 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleView<'_>> + '_ {
-        (0..self.inner.rules.len()).map(move |i| RuleView::new(self, i))
+        (0..self.inner.rules.len()).map(move |i| self.view(i))
     }
 
     /// The rule with this id, found in constant time.
     pub fn rule(&self, id: &str) -> Option<RuleView<'_>> {
         let &i = self.inner.by_id.get(id)?;
-        Some(RuleView::new(self, i as usize))
+        Some(self.view(i as usize))
+    }
+
+    fn view(&self, i: usize) -> RuleView<'_> {
+        let rule = &self.inner.rules[i];
+        RuleView::new(
+            rule,
+            i,
+            self.source_name_of(rule.source),
+            self.location_of(i),
+        )
     }
 
     /// How many rules the policy has.

@@ -3,11 +3,12 @@
 
 use std::fmt;
 
-use crate::policy::Policy;
+use crate::ir;
 use crate::source::Location;
 use crate::vocabulary::Effect;
 
-/// One rule of a compiled [`Policy`], from [`Policy::rules`] or [`Policy::rule`].
+/// One rule of a compiled [`Policy`](crate::Policy), from
+/// [`Policy::rules`](crate::Policy::rules) or [`Policy::rule`](crate::Policy::rule).
 ///
 /// ```
 /// let policy = tenure::Policy::compile_sources([
@@ -23,17 +24,29 @@ use crate::vocabulary::Effect;
 /// ```
 #[derive(Clone, Copy)]
 pub struct RuleView<'p> {
-    policy: &'p Policy,
+    rule: &'p ir::Rule,
     index: usize,
+    source_name: &'p str,
+    location: Location,
 }
 
 impl<'p> RuleView<'p> {
-    pub(crate) fn new(policy: &'p Policy, index: usize) -> RuleView<'p> {
-        RuleView { policy, index }
+    pub(crate) fn new(
+        rule: &'p ir::Rule,
+        index: usize,
+        source_name: &'p str,
+        location: Location,
+    ) -> RuleView<'p> {
+        RuleView {
+            rule,
+            index,
+            source_name,
+            location,
+        }
     }
 
-    fn rule(&self) -> &'p crate::ir::Rule {
-        &self.policy.ir_rules()[self.index]
+    fn rule(&self) -> &'p ir::Rule {
+        self.rule
     }
 
     /// The rule's id: its `@id`, or `rule-N` by load position (N from 1).
@@ -67,12 +80,12 @@ impl<'p> RuleView<'p> {
 
     /// The name of the source the rule came from.
     pub fn source_name(&self) -> &'p str {
-        self.policy.source_name_of(self.rule().source)
+        self.source_name
     }
 
     /// The 1-based line and column where the rule starts in its source.
     pub fn location(&self) -> Location {
-        self.policy.location_of(self.index)
+        self.location
     }
 }
 

@@ -57,6 +57,11 @@ fn roundtrip_regressions() {
 }
 
 #[test]
+fn builder_differential_regressions() {
+    assert!(replay("builder_differential", checks::check_builder_differential) > 0);
+}
+
+#[test]
 fn authorize_differential_regressions() {
     assert!(
         replay(

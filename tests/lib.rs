@@ -2,6 +2,7 @@
 
 mod data_driven;
 mod differential;
+mod foundation;
 mod fuzz_regressions;
 mod limits;
 mod reference;

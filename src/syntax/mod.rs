@@ -83,7 +83,7 @@ pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
         slots: 0,
     };
     if let Err(e) = prescan::check_nesting(source, start, limits.effective_max_nesting()) {
-        parsed.errors.push(e);
+        parsed.errors.push(*e);
         return parsed;
     }
     let mut builder = Builder {
@@ -92,22 +92,28 @@ pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
         offset: start,
         errors: Vec::new(),
     };
-    let mut at = start;
+    // The common case: the whole source parses in one call.
+    let Err(error_at) = parse_segment(&mut builder, &mut parsed, start, text.len()) else {
+        parsed.errors.append(&mut builder.errors);
+        return parsed;
+    };
+    // Recovery: keep the rules before the broken one, skip past its `;`, then go on rule
+    // by rule, so that each later error costs the length of its own rule (pest's error
+    // reads the rest of the line: per error over a whole one-line source that would be
+    // quadratic).
+    let rule_start = prescan::last_rule_end_before(text, start, error_at);
+    if rule_start > start {
+        // An error here means the lexer and pest disagree on a boundary; it is reported.
+        let _ = parse_segment(&mut builder, &mut parsed, start, rule_start);
+    }
+    parsed.slots += 1;
+    let mut at = prescan::rule_end_after(text, rule_start, error_at);
     while at < text.len() {
-        match parse_segment(&mut builder, &mut parsed, at, text.len()) {
-            Ok(()) => break,
-            Err(error_at) => {
-                // Keep the rules before the broken one, then skip past its `;`.
-                let rule_start = prescan::last_rule_end_before(text, at, error_at);
-                if rule_start > at
-                    && parse_segment(&mut builder, &mut parsed, at, rule_start).is_err()
-                {
-                    // The lexer and pest disagree on a boundary; the error is reported.
-                }
-                parsed.slots += 1;
-                at = prescan::rule_end_after(text, rule_start, error_at);
-            }
+        let end = prescan::rule_end_after(text, at, at);
+        if parse_segment(&mut builder, &mut parsed, at, end).is_err() {
+            parsed.slots += 1;
         }
+        at = end;
     }
     parsed.errors.append(&mut builder.errors);
     parsed

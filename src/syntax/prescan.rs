@@ -100,19 +100,19 @@ pub(super) fn check_nesting(
     source: &Source,
     start: usize,
     max_nesting: usize,
-) -> Result<(), PolicyDiagnostic> {
+) -> Result<(), Box<PolicyDiagnostic>> {
     let mut depth = 0usize;
     for (token, s, e) in Lexer::new(&source.text, start) {
         match token {
             Token::Open => {
                 depth += 1;
                 if depth > max_nesting {
-                    return Err(PolicyDiagnostic::new(
+                    return Err(Box::new(PolicyDiagnostic::new(
                         Code::TooDeep,
                         source,
                         Span::new(s, e),
                         format!("conditions are nested deeper than {max_nesting} levels"),
-                    ));
+                    )));
                 }
             }
             Token::Close => depth = depth.saturating_sub(1),
