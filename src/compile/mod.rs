@@ -105,6 +105,7 @@ impl SideIndex {
 
 /// Sizes of the compiled structure, for reports and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IndexStats {
     /// Rules in the policy.
     pub rules: usize,
@@ -122,6 +123,7 @@ pub struct IndexStats {
 
 /// How many rules a request makes the index evaluate (duplicates included).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Candidates {
     /// Deny rules evaluated.
     pub denies: usize,
