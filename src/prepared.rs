@@ -50,9 +50,9 @@ pub struct PreparedIdentity<'a> {
     /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
     /// ascending rule index.
     denies: Vec<(u32, Truth)>,
-    /// Identity-anchored and unanchored grants whose `WHO` is true, with that truth;
-    /// ascending rule index.
-    grants: Vec<(u32, Truth)>,
+    /// Identity-anchored and unanchored grants whose `WHO` is true; ascending rule index
+    /// (no truth stored: it is always *true*, and the list can hold thousands of rules).
+    grants: Vec<u32>,
 }
 
 impl Policy {
@@ -81,7 +81,7 @@ impl Policy {
                 .collect::<Vec<_>>()
         };
         let denies = collect(Effect::Deny);
-        let grants = collect(Effect::Grant);
+        let grants = collect(Effect::Grant).into_iter().map(|(r, _)| r).collect();
         PreparedIdentity {
             policy: self,
             identity,
@@ -128,15 +128,23 @@ impl Applying for PreparedRequest<'_> {
     ) -> ControlFlow<()> {
         let p = self.prepared;
         let rules = p.policy.ir_rules();
-        let prepared = match effect {
-            Effect::Grant => &p.grants,
-            Effect::Deny => &p.denies,
-        };
-        for &(r, who) in prepared {
+        let mut prepared = |r: u32, who: Truth| {
             let what = eval::expr(&rules[r as usize].what, self.resource);
             match eval::combine(effect, who, what) {
-                Outcome::NotApplied => {}
-                outcome => f(r, outcome)?,
+                Outcome::NotApplied => ControlFlow::Continue(()),
+                outcome => f(r, outcome),
+            }
+        };
+        match effect {
+            Effect::Deny => {
+                for &(r, who) in &p.denies {
+                    prepared(r, who)?;
+                }
+            }
+            Effect::Grant => {
+                for &r in &p.grants {
+                    prepared(r, Truth::True)?;
+                }
             }
         }
         let (identity, resource) = (p.identity, self.resource);
