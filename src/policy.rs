@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::check;
 use crate::compile::{Candidates, Index, IndexStats};
 use crate::decide::decision::Decision;
-use crate::decide::eval::{self, Outcome};
+use crate::decide::eval::Outcome;
 use crate::decide::{self, Applying, Linear};
 use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
@@ -309,16 +309,10 @@ impl Applying for Indexed<'_> {
         effect: Effect,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let (rules, identity, resource) = (self.rules, self.identity, self.resource);
+        let (identity, resource) = (self.identity, self.resource);
+        let mut evaluate = decide::evaluate_candidates(self.rules, identity, resource, f);
         self.index
-            .for_each_candidate(effect, identity, resource, &mut |r| match eval::outcome(
-                &rules[r as usize],
-                identity,
-                resource,
-            ) {
-                Outcome::NotApplied => ControlFlow::Continue(()),
-                outcome => f(r, outcome),
-            })
+            .for_each_candidate(effect, identity, resource, &mut evaluate)
     }
 
     fn rules(&self) -> &[ir::Rule] {

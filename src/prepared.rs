@@ -147,17 +147,11 @@ impl Applying for PreparedRequest<'_> {
                 }
             }
         }
-        let (identity, resource) = (p.identity, self.resource);
+        let resource = self.resource;
+        let mut evaluate = decide::evaluate_candidates(rules, p.identity, resource, f);
         p.policy
             .index()
-            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut |r| match eval::outcome(
-                &rules[r as usize],
-                identity,
-                resource,
-            ) {
-                Outcome::NotApplied => ControlFlow::Continue(()),
-                outcome => f(r, outcome),
-            })
+            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut evaluate)
     }
 
     fn rules(&self) -> &[ir::Rule] {
