@@ -23,7 +23,10 @@
 //!
 //! Policies and requests are untrusted. Parsing bounds nesting depth before recursing,
 //! and every size is limited (see [`Limits`] and the constants in [`limits`]); globs match
-//! without exponential backtracking. Errors carry source names, line and column.
+//! without exponential backtracking. Errors carry source names, line and column, and a
+//! stable [`Code`] from one registry; request JSON is read strictly (duplicate keys
+//! refused, numbers by the digits written) through [`Identity::from_json`],
+//! [`Resource::from_json`] and [`Request::from_json`].
 //!
 //! # Workspace
 //!
@@ -32,8 +35,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// Stages, in pipeline order; each imports only from the ones above it and from the
-// shared vocabulary (`source`, `vocabulary`, `lexical`, `value`, `diagnostics`).
+// One stage or shared concept per module; each stage imports only earlier stages and the
+// shared vocabulary (`lexical`, `source`, `vocabulary`, `value`, `diagnostics`).
+// docs/ARCHITECTURE.md has the table of imports.
 mod check;
 mod compile;
 mod decide;
