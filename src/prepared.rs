@@ -62,10 +62,9 @@ impl Policy {
         let identity = identity.entity();
         let index = self.index();
         let rules = self.ir_rules();
-        let mut found: Vec<u32> = Vec::new();
-        let mut collect = |effect: Effect| {
-            found.clear();
-            found.extend_from_slice(index.unanchored(effect));
+        // The unanchored and identity-anchored rules of `effect`, each once, in load order.
+        let candidates = |effect: Effect| {
+            let mut found = index.unanchored(effect).to_vec();
             let _ = index.for_each_candidate_on_side(IDENTITY, effect, identity, &mut |r| {
                 found.push(r);
                 ControlFlow::Continue(())
@@ -73,15 +72,17 @@ impl Policy {
             found.sort_unstable();
             found.dedup();
             found
-                .iter()
-                .filter_map(|&r| {
-                    let who = eval::expr(&rules[r as usize].who, identity);
-                    eval::who_admits(effect, who).then_some((r, who))
-                })
-                .collect::<Vec<_>>()
         };
-        let denies = collect(Effect::Deny);
-        let grants = collect(Effect::Grant).into_iter().map(|(r, _)| r).collect();
+        let who = |r: u32| eval::expr(&rules[r as usize].who, identity);
+        let denies = candidates(Effect::Deny)
+            .into_iter()
+            .filter_map(|r| {
+                let who = who(r);
+                eval::who_admits(Effect::Deny, who).then_some((r, who))
+            })
+            .collect();
+        let mut grants = candidates(Effect::Grant);
+        grants.retain(|&r| eval::who_admits(Effect::Grant, who(r)));
         PreparedIdentity {
             policy: self,
             identity,

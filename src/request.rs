@@ -2,7 +2,7 @@
 //! with room for an action and a context later.
 
 use crate::diagnostics::Code;
-use crate::entity::{strict_object, Identity, JsonKind, Resource};
+use crate::entity::{strict_object, Identity, Resource};
 use crate::error::InputError;
 
 /// One authorization question: may `identity` reach `resource`?
@@ -59,20 +59,11 @@ impl Request {
     /// Malformed JSON, a missing or duplicate `identity`/`resource`, or any problem of
     /// [`Identity::from_json`] in either entity.
     pub fn from_json(text: &str) -> Result<Request, InputError> {
-        let trimmed = text.trim_start_matches([' ', '\t', '\r', '\n']);
-        if !trimmed.starts_with('{') {
-            if let Ok(raw) = serde_json::from_str::<&serde_json::value::RawValue>(text) {
-                return Err(InputError::new(
-                    Code::JsonType,
-                    "request",
-                    format!(
-                        "expected a JSON object with `identity` and `resource`, found {}",
-                        JsonKind::of(raw.get())
-                    ),
-                ));
-            }
-        }
-        let fields = strict_object(text, "request")?;
+        let fields = strict_object(
+            text,
+            "request",
+            "a JSON object with `identity` and `resource`",
+        )?;
         let field = |key: &str| {
             fields
                 .iter()

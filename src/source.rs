@@ -107,7 +107,7 @@ pub(crate) struct LineIndex {
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(memchr_newlines(text).map(|i| i + 1));
+        starts.extend(newline_offsets(text).map(|i| i + 1));
         let ascii = starts
             .iter()
             .enumerate()
@@ -155,7 +155,7 @@ impl LineIndex {
     }
 }
 
-fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+fn newline_offsets(text: &str) -> impl Iterator<Item = usize> + '_ {
     text.bytes()
         .enumerate()
         .filter_map(|(i, b)| (b == b'\n').then_some(i))

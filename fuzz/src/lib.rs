@@ -445,29 +445,34 @@ fn g_entity(u: &mut Unstructured<'_>) -> R<GEntity> {
     Ok(e)
 }
 
+/// Up to 8 rules, some with `@id`.
+fn g_rules(u: &mut Unstructured<'_>) -> R<Vec<GRule>> {
+    let n = u.int_in_range(0..=8usize)?;
+    let mut rules = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = if u.arbitrary()? {
+            Some(format!("r{i}"))
+        } else {
+            None
+        };
+        rules.push(GRule {
+            id,
+            deny: u.ratio(1u8, 3u8)?,
+            who: g_side(u)?,
+            what: g_side(u)?,
+        });
+    }
+    Ok(rules)
+}
+
 impl GCase {
     /// Reads a case from the fuzzer's bytes.
     pub fn from_bytes(data: &[u8]) -> R<GCase> {
         let mut u = Unstructured::new(data);
-        let n = u.int_in_range(0..=8usize)?;
-        let mut rules = Vec::with_capacity(n);
-        for i in 0..n {
-            let id = if u.arbitrary()? {
-                Some(format!("r{i}"))
-            } else {
-                None
-            };
-            rules.push(GRule {
-                id,
-                deny: u.ratio(1u8, 3u8)?,
-                who: g_side(&mut u)?,
-                what: g_side(&mut u)?,
-            });
-        }
         Ok(GCase {
+            rules: g_rules(&mut u)?,
             identity: g_entity(&mut u)?,
             resource: g_entity(&mut u)?,
-            rules,
         })
     }
 
@@ -1049,18 +1054,17 @@ fn g_built<B: Build>(u: &mut Unstructured<'_>) -> R<(B, GEntity)> {
 /// the reference evaluator says on their mirrors.
 pub fn check_builder_differential(data: &[u8]) -> bool {
     let mut u = Unstructured::new(data);
-    let Ok(base) = GCase::from_bytes(data) else {
-        return false;
-    };
-    // Skip the bytes the rules used: read entities from the rest.
-    let _ = u.bytes(data.len() / 2);
-    let (Ok((identity, gi)), Ok((resource, gr))) =
-        (g_built::<Identity>(&mut u), g_built::<Resource>(&mut u))
-    else {
+    let built = (|| {
+        let rules = g_rules(&mut u)?;
+        let (identity, gi) = g_built::<Identity>(&mut u)?;
+        let (resource, gr) = g_built::<Resource>(&mut u)?;
+        Ok::<_, arbitrary::Error>((rules, identity, gi, resource, gr))
+    })();
+    let Ok((rules, identity, gi, resource, gr)) = built else {
         return false;
     };
     let case = GCase {
-        rules: base.rules,
+        rules,
         identity: gi,
         resource: gr,
     };

@@ -77,6 +77,21 @@ pub(crate) fn equals(value: ValueRef<'_>, literal: &Literal) -> Truth {
     })
 }
 
+/// Kleene `or` over `truths`, stopping at the first *true* (`and` is its dual:
+/// `not any(not …)`).
+#[inline]
+fn any(truths: impl Iterator<Item = Truth>) -> Truth {
+    let mut acc = Truth::False;
+    for t in truths {
+        match t {
+            Truth::True => return Truth::True,
+            Truth::Unknown => acc = Truth::Unknown,
+            Truth::False => {}
+        }
+    }
+    acc
+}
+
 /// Evaluates one comparison on `entity`.
 #[inline]
 pub(crate) fn atom(atom: &Atom, entity: &Entity) -> Truth {
@@ -90,17 +105,7 @@ pub(crate) fn atom(atom: &Atom, entity: &Entity) -> Truth {
     match &atom.test {
         Test::Has => Truth::True,
         Test::Eq(l) => equals(value, l),
-        Test::In(ls) => {
-            let mut acc = Truth::False;
-            for l in ls {
-                match equals(value, l) {
-                    Truth::True => return Truth::True,
-                    Truth::Unknown => acc = Truth::Unknown,
-                    Truth::False => {}
-                }
-            }
-            acc
-        }
+        Test::In(ls) => any(ls.iter().map(|l| equals(value, l))),
         Test::Like(g) => match value {
             ValueRef::Str(s) => Truth::from_bool(g.is_match(s)),
             ValueRef::Set(items) => Truth::from_bool(items.iter().any(|s| g.is_match(s))),
@@ -123,28 +128,8 @@ pub(crate) fn expr(e: &Expr, entity: &Entity) -> Truth {
         Expr::Any => Truth::True,
         Expr::Atom(a) => atom(a, entity),
         Expr::Not(e) => !expr(e, entity),
-        Expr::And(es) => {
-            let mut acc = Truth::True;
-            for e in es {
-                match expr(e, entity) {
-                    Truth::False => return Truth::False,
-                    Truth::Unknown => acc = Truth::Unknown,
-                    Truth::True => {}
-                }
-            }
-            acc
-        }
-        Expr::Or(es) => {
-            let mut acc = Truth::False;
-            for e in es {
-                match expr(e, entity) {
-                    Truth::True => return Truth::True,
-                    Truth::Unknown => acc = Truth::Unknown,
-                    Truth::False => {}
-                }
-            }
-            acc
-        }
+        Expr::And(es) => !any(es.iter().map(|e| !expr(e, entity))),
+        Expr::Or(es) => any(es.iter().map(|e| expr(e, entity))),
     }
 }
 

@@ -34,7 +34,7 @@ pub(super) fn entity_from_text(text: &str, what: &str) -> Result<Entity, InputEr
             format!("JSON text is larger than {MAX_ENTITY_JSON_BYTES} bytes"),
         ));
     }
-    let fields = strict_object(text, what)?;
+    let fields = strict_object(text, what, "a JSON object")?;
     let mut entity = Entity::default();
     for (key, raw) in fields {
         let path = child_path(what, &key);
@@ -120,10 +120,12 @@ impl fmt::Display for JsonKind {
 }
 
 /// Reads `text` as one JSON object, refusing duplicate keys: its fields in order, each
-/// with its raw text. Errors are named under `path`.
+/// with its raw text. Errors are named under `path`; a value that is not an object is
+/// reported as "expected {expected}, found …".
 pub(crate) fn strict_object<'t>(
     text: &'t str,
     path: &str,
+    expected: &str,
 ) -> Result<Vec<(String, &'t RawValue)>, InputError> {
     let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
@@ -145,7 +147,7 @@ pub(crate) fn strict_object<'t>(
                 Ok(raw) => Err(InputError::new(
                     Code::JsonType,
                     path,
-                    format!("expected a JSON object, found {}", JsonKind::of(raw.get())),
+                    format!("expected {expected}, found {}", JsonKind::of(raw.get())),
                 )),
                 Err(_) => Err(InputError::new(Code::MalformedJson, path, malformed(&e))),
             }
@@ -187,7 +189,7 @@ fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<String, String>, Inp
         JsonKind::Null => Ok(BTreeMap::new()),
         JsonKind::Object => {
             let mut tags = BTreeMap::new();
-            for (k, v) in strict_object(raw.get(), path)? {
+            for (k, v) in strict_object(raw.get(), path, "a JSON object")? {
                 match JsonKind::of(v.get()) {
                     JsonKind::String => {
                         tags.insert(k, string(v));

@@ -29,7 +29,7 @@ use crate::error::InputError;
 use crate::value::{Value, ValueRef};
 use crate::vocabulary::Attribute;
 
-pub(crate) use json::{strict_object, JsonKind, StrictJson};
+pub(crate) use json::{strict_object, StrictJson};
 
 /// The JSON key that holds tags; no attribute may carry this name.
 pub(crate) const TAGS_KEY: &str = "tags";
@@ -142,12 +142,10 @@ macro_rules! entity_methods {
 
             /// The value an [`Attribute`] reference (`role`, `tag:env`) resolves to.
             pub fn lookup(&self, attribute: &Attribute) -> Option<Value> {
-                self.entity.value_of(attribute).map(|v| match v {
-                    ValueRef::Str(s) => Value::Str(s.to_string()),
-                    ValueRef::Int(i) => Value::Int(i),
-                    ValueRef::Bool(b) => Value::Bool(b),
-                    ValueRef::Set(s) => Value::set(s.iter().cloned()),
-                })
+                match attribute {
+                    Attribute::Name(name) => self.entity.get(name).cloned(),
+                    Attribute::Tag(key) => self.entity.tag(key).map(Value::from),
+                }
             }
 
             /// All attributes, sorted by name.

@@ -208,15 +208,13 @@ fn authorize_stream(policy: &Policy, path: &Path, out: &mut impl Write) -> Resul
 /// `line 3: identity.groups[2]: …`, problems of the line as a whole `line 3: …`.
 fn parse_request(text: &str, n: usize) -> Result<Request, RequestError> {
     Request::from_json(text).map_err(|e| {
-        let message = if e.code() == Code::MissingField {
-            e.message().replace("a request is", "each line is")
-        } else {
-            e.message().to_string()
-        };
         let path = match e.path() {
             "request" => format!("line {n}"),
             path => format!("line {n}: {path}"),
         };
-        RequestError { path, message }
+        RequestError {
+            path,
+            message: e.message().to_string(),
+        }
     })
 }
