@@ -47,6 +47,7 @@ mod error;
 pub mod export;
 mod ir;
 mod lexical;
+pub mod json;
 pub mod limits;
 mod policy;
 mod prepared;

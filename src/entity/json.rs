@@ -387,3 +387,106 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Json::Object(out))
     }
 }
+
+/// Reads any JSON text strictly: a duplicate object key at any depth is refused with its
+/// path (under `path`), never resolved last-wins. For SCIM bodies, directory lines and
+/// other JSON the lifecycle reads besides entities.
+pub(crate) fn strict_value(text: &str, path: &str) -> Result<Json, InputError> {
+    let duplicate = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = PathSeed {
+        path: path.to_string(),
+        duplicate: &duplicate,
+    }
+    .deserialize(&mut de)
+    .and_then(|value| de.end().map(|()| value));
+    parsed.map_err(|e| match duplicate.take() {
+        Some(at) => InputError::new(Code::DuplicateKey, at, "duplicate key"),
+        None => InputError::new(Code::MalformedJson, path, malformed(&e)),
+    })
+}
+
+/// A JSON value that knows its own path, recording the path of a duplicate key.
+struct PathSeed<'c> {
+    path: String,
+    duplicate: &'c RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for PathSeed<'_> {
+    type Value = Json;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PathSeed<'_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Json, E> {
+        Ok(Json::from(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Json, E> {
+        Ok(Json::from(u))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Json, E> {
+        Ok(Json::from(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
+        Ok(Json::String(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Json, E> {
+        Ok(Json::String(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let seed = PathSeed {
+                path: format!("{}[{}]", self.path, items.len()),
+                duplicate: self.duplicate,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => return Ok(Json::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                child_path("", &key).trim_start_matches('.').to_string()
+            } else {
+                child_path(&self.path, &key)
+            };
+            if out.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some(path);
+                return Err(A::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let value = map.next_value_seed(PathSeed {
+                path,
+                duplicate: self.duplicate,
+            })?;
+            out.insert(key, value);
+        }
+        Ok(Json::Object(out))
+    }
+}

@@ -29,7 +29,7 @@ use crate::error::InputError;
 use crate::value::{Value, ValueRef};
 use crate::vocabulary::Attribute;
 
-pub(crate) use json::{strict_object, StrictJson};
+pub(crate) use json::{strict_object, strict_value, StrictJson};
 
 /// The JSON key that holds tags; no attribute may carry this name.
 pub(crate) const TAGS_KEY: &str = "tags";
