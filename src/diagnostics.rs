@@ -145,6 +145,22 @@ registry! {
     ExportAnnotationName => ("tenure::export::annotation_name", None, "not expressible in Cedar", Some("rename the annotation to ASCII letters, digits and `_`, starting with a letter or `_` (and not a Cedar keyword)")),
     /// Export to Cedar: see `ExportProblemKind::DuplicateAnnotation`.
     ExportDuplicateAnnotation => ("tenure::export::duplicate_annotation", None, "not expressible in Cedar", Some("merge the annotation's values into one, or rename all but one")),
+    /// A directory or inventory entry, or a `Join`, without a string `id` attribute.
+    MissingId => ("tenure::lifecycle::missing_id", None, "missing id", Some("every identity and resource of a directory or inventory carries its id as a string attribute `id`")),
+    /// Two directory or inventory entries with the same `id`, or a `Join` of an id already on record.
+    DuplicateEntityId => ("tenure::lifecycle::duplicate_id", None, "id already on record", Some("ids are unique; change an existing identity with a `Move`")),
+    /// An event naming an identity the directory does not hold.
+    UnknownIdentity => ("tenure::lifecycle::unknown_identity", None, "unknown identity", None),
+    /// An event naming a resource the inventory does not hold.
+    UnknownResource => ("tenure::lifecycle::unknown_resource", None, "unknown resource", None),
+    /// A change to the `id` attribute, which names the record.
+    ImmutableId => ("tenure::lifecycle::immutable_id", None, "id cannot change", Some("purge the record and join it under the new id")),
+    /// A set-member change on an attribute that holds something other than a set.
+    NotASet => ("tenure::lifecycle::not_a_set", None, "not a set", Some("`add_member` and `remove_member` change set attributes; `set` replaces any value")),
+    /// A malformed event (JSON shape) or timestamp.
+    MalformedEvent => ("tenure::lifecycle::malformed_event", None, "malformed event", None),
+    /// A scheduled event id that is not (or no longer) scheduled.
+    UnknownScheduled => ("tenure::lifecycle::unknown_scheduled", None, "not scheduled", None),
 }
 
 #[cfg(test)]

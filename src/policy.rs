@@ -1,7 +1,7 @@
 //! [`Policy`]: compiled rules, their index, and the decision entry points.
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -14,6 +14,7 @@ use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
 use crate::error::{Error, PolicyDiagnostic};
 use crate::ir;
+use crate::lifecycle::reverse::ReverseIndex;
 use crate::limits::Limits;
 use crate::request::Request;
 use crate::rules::RuleView;
@@ -51,6 +52,8 @@ struct Inner {
     /// Where each rule starts, parallel to `rules`.
     locations: Vec<Location>,
     index: Index,
+    /// The grants indexed side by side, for reverse queries: built on first use.
+    reverse: OnceLock<ReverseIndex>,
 }
 
 impl Policy {
@@ -167,6 +170,7 @@ impl Policy {
                 by_id,
                 locations,
                 index,
+                reverse: OnceLock::new(),
             }),
         })
     }
@@ -226,6 +230,13 @@ impl Policy {
     }
 
     /// The compiled index (for the per-identity fast path).
+    /// The reverse-query index, built on first use.
+    pub(crate) fn reverse(&self) -> &ReverseIndex {
+        self.inner
+            .reverse
+            .get_or_init(|| ReverseIndex::build(&self.inner.rules))
+    }
+
     pub(crate) fn index(&self) -> &Index {
         &self.inner.index
     }

@@ -4,6 +4,7 @@ mod data_driven;
 mod differential;
 mod foundation;
 mod fuzz_regressions;
+mod lifecycle;
 mod limits;
 mod reference;
 mod semantics;

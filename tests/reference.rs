@@ -302,7 +302,7 @@ fn side_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn rule_text(i: usize) -> impl Strategy<Value = String> {
+pub(crate) fn rule_text(i: usize) -> impl Strategy<Value = String> {
     (
         side_text(),
         prop::bool::weighted(0.35),
@@ -320,7 +320,7 @@ fn rule_text(i: usize) -> impl Strategy<Value = String> {
         })
 }
 
-fn policy_text() -> impl Strategy<Value = String> {
+pub(crate) fn policy_text() -> impl Strategy<Value = String> {
     (1usize..14).prop_flat_map(|n| {
         (0..n)
             .map(rule_text)
@@ -340,7 +340,7 @@ fn value() -> impl Strategy<Value = Option<Value>> {
     ]
 }
 
-fn entity() -> impl Strategy<Value = Identity> {
+pub(crate) fn entity() -> impl Strategy<Value = Identity> {
     (
         prop::collection::vec(value(), NAMES.len()),
         prop::collection::vec(

@@ -133,7 +133,7 @@ pub struct Candidates {
 
 /// One key an anchor may be posted under.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Eq(usize, Attribute, Literal),
     Present(usize, Attribute),
 }
@@ -199,20 +199,47 @@ fn cost(option: &[Key], counts: &FxHashMap<&Key, usize>) -> usize {
         .sum()
 }
 
+/// The anchor options of one side's condition: each a disjunction of keys of which one
+/// must hold (be *true*, for a grant) for the condition to be true. Empty when the
+/// condition has no indexable atom.
+pub(crate) fn side_options(expr: &Expr, side: usize) -> Vec<Vec<Key>> {
+    let mut out = Vec::new();
+    options(expr, side, &mut out);
+    out
+}
+
 impl Index {
     /// Builds the index over `rules` (indices are positions in `rules`).
     pub(crate) fn build(rules: &[ir::Rule]) -> Index {
-        let all_options: Vec<Vec<Vec<Key>>> = rules
-            .iter()
-            .map(|r| {
-                let mut out = Vec::new();
-                options(&r.who, IDENTITY, &mut out);
-                options(&r.what, RESOURCE, &mut out);
-                out
-            })
-            .collect();
+        Index::build_from(rules, |r| {
+            let mut out = Vec::new();
+            options(&r.who, IDENTITY, &mut out);
+            options(&r.what, RESOURCE, &mut out);
+            Some(out)
+        })
+    }
+
+    /// An index of the **grants** only, each posted under an anchor of `side` alone (or
+    /// unanchored when that side has no indexable atom): probed with one entity, it finds
+    /// every grant whose `side` condition can be true for it, whatever the other side.
+    /// The reverse queries (`src/lifecycle/`) start from it.
+    pub(crate) fn build_grants_on_side(rules: &[ir::Rule], side: usize) -> Index {
+        Index::build_from(rules, |r| match (r.effect, side) {
+            (Effect::Deny, _) => None,
+            (Effect::Grant, IDENTITY) => Some(side_options(&r.who, IDENTITY)),
+            (Effect::Grant, _) => Some(side_options(&r.what, RESOURCE)),
+        })
+    }
+
+    /// Builds an index posting each rule under the cheapest of the options `options_of`
+    /// gives it (unanchored when it gives none); a rule it gives `None` is left out.
+    fn build_from(
+        rules: &[ir::Rule],
+        options_of: impl Fn(&ir::Rule) -> Option<Vec<Vec<Key>>>,
+    ) -> Index {
+        let all_options: Vec<Option<Vec<Vec<Key>>>> = rules.iter().map(options_of).collect();
         let mut counts: FxHashMap<&Key, usize> = FxHashMap::default();
-        for opts in &all_options {
+        for opts in all_options.iter().flatten() {
             for opt in opts {
                 for k in opt {
                     *counts.entry(k).or_insert(0) += 1;
@@ -222,6 +249,7 @@ impl Index {
         let mut index = Index::default();
         index.stats.rules = rules.len();
         for (i, (rule, opts)) in rules.iter().zip(&all_options).enumerate() {
+            let Some(opts) = opts else { continue };
             // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
             let r = i as u32;
             match opts.iter().min_by_key(|o| cost(o, &counts)) {

@@ -1,0 +1,280 @@
+//! Access changes: what an event, or a new policy, does to who reaches what.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Catalog, Directory, Entry, Inventory};
+use super::event::Applied;
+use super::reverse::{Entitlement, Holder};
+use crate::compile::{side_options, IDENTITY, RESOURCE};
+use crate::decide::eval;
+use crate::entity::{Identity, Resource};
+use crate::ir;
+use crate::policy::Policy;
+use crate::vocabulary::Effect;
+
+/// What an event or a policy change gained and lost: [`Entitlement`]s for an identity
+/// event, [`Holder`]s for a resource event, [`PairAccess`] for a policy change.
+///
+/// Each list is in id order. An item is *gained* when it is allowed after and was not
+/// before (reasons: the grants that allow it now), *lost* when it was allowed before and
+/// is not after (reasons: the grants that allowed it). Access that stays, even by other
+/// grants, is neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessChange<T> {
+    /// Newly allowed.
+    pub gained: Vec<T>,
+    /// No longer allowed.
+    pub lost: Vec<T>,
+}
+
+impl<T> Default for AccessChange<T> {
+    fn default() -> Self {
+        AccessChange {
+            gained: Vec::new(),
+            lost: Vec::new(),
+        }
+    }
+}
+
+impl<T> AccessChange<T> {
+    /// Whether nothing was gained or lost.
+    pub fn is_empty(&self) -> bool {
+        self.gained.is_empty() && self.lost.is_empty()
+    }
+}
+
+/// An (identity, resource) pair whose access a policy change gains or loses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairAccess {
+    /// The identity's id.
+    pub identity: String,
+    /// The resource's id.
+    pub resource: String,
+    /// The grants that allow the pair (in the new policy when gained, the old when lost).
+    pub reasons: Vec<String>,
+}
+
+/// Items keyed by the id of the other side.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for Entitlement {
+    fn key(&self) -> &str {
+        &self.resource
+    }
+}
+
+impl Keyed for Holder {
+    fn key(&self) -> &str {
+        &self.identity
+    }
+}
+
+/// `after` minus `before` as gained, `before` minus `after` as lost (both sorted by key).
+fn diff<T: Keyed>(before: Vec<T>, after: Vec<T>) -> AccessChange<T> {
+    let before_keys: FxHashSet<String> = before.iter().map(|i| i.key().to_string()).collect();
+    let after_keys: FxHashSet<String> = after.iter().map(|i| i.key().to_string()).collect();
+    AccessChange {
+        gained: after
+            .into_iter()
+            .filter(|i| !before_keys.contains(i.key()))
+            .collect(),
+        lost: before
+            .into_iter()
+            .filter(|i| !after_keys.contains(i.key()))
+            .collect(),
+    }
+}
+
+impl Policy {
+    /// The resources of `inventory` an identity event gained and lost: the identity's
+    /// entitlements before and after, compared. A `Join` gains everything she reaches, a
+    /// `Purge` loses everything she reached.
+    ///
+    /// ```
+    /// use tenure::lifecycle::{Directory, Event, Inventory};
+    /// use tenure::{Identity, Policy};
+    ///
+    /// let policy = Policy::compile(r#"
+    ///     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+    ///     @id("leavers") status != active denies *;
+    /// "#)?;
+    /// let inventory = Inventory::from_json_lines(r#"{"id": "vm-1", "tags": {"env": "cloud"}}"#)?;
+    /// let mut directory = Directory::new();
+    /// let pamela = Identity::new().with("id", "pamela").with("role", "CloudEngineer").with("status", "active");
+    /// let joined = directory.apply(&Event::Join { identity: pamela })?;
+    /// assert_eq!(policy.identity_access_change(&joined, &inventory).gained.len(), 1);
+    /// let left = directory.apply(&Event::Leave { id: "pamela".into() })?;
+    /// assert_eq!(policy.identity_access_change(&left, &inventory).lost[0].resource, "vm-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn identity_access_change(
+        &self,
+        applied: &Applied<Identity>,
+        inventory: &Inventory,
+    ) -> AccessChange<Entitlement> {
+        let reach = |i: &Option<Identity>| {
+            i.as_ref()
+                .map(|i| self.entitlements(i, inventory))
+                .unwrap_or_default()
+        };
+        diff(reach(&applied.before), reach(&applied.after))
+    }
+
+    /// The identities of `directory` a resource event gained and lost: who could reach
+    /// the resource before and after, compared.
+    pub fn resource_access_change(
+        &self,
+        applied: &Applied<Resource>,
+        directory: &Directory,
+    ) -> AccessChange<Holder> {
+        let reach = |r: &Option<Resource>| {
+            r.as_ref()
+                .map(|r| self.who_can(r, directory))
+                .unwrap_or_default()
+        };
+        diff(reach(&applied.before), reach(&applied.after))
+    }
+}
+
+/// The (identity, resource) pairs of `directory` × `inventory` that gain and lose access
+/// when `new` replaces `old`.
+///
+/// Only the rules that differ are looked at: a rule of one policy whose effect and
+/// conditions appear in no rule of the other (matched by content, so a rule moved or
+/// renamed is not a difference). A pair's decision can change only if such a rule
+/// applies to it under one of the two policies; so the pairs enumerated are those a
+/// differing grant is *true* for and those a differing deny is *true or unknown* for, and
+/// each is decided under both policies. Equal to comparing every pair
+/// (`tests/lifecycle.rs`); the cost grows with the pairs the differing rules can match,
+/// so a changed `* denies *` visits every pair.
+///
+/// ```
+/// use tenure::lifecycle::{impact, Directory, Inventory};
+/// use tenure::Policy;
+///
+/// let old = Policy::compile("@id(\"cloud\") role = CloudEngineer grants tag:env = cloud;")?;
+/// let new = Policy::compile(r#"
+///     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+///     @id("prod") role = CloudEngineer grants tag:env = prod;
+/// "#)?;
+/// let directory = Directory::from_json_lines(r#"{"id": "pamela", "role": "CloudEngineer"}"#)?;
+/// let inventory = Inventory::from_json_lines(concat!(
+///     r#"{"id": "vm-1", "tags": {"env": "cloud"}}"#, "\n",
+///     r#"{"id": "db-1", "tags": {"env": "prod"}}"#, "\n",
+/// ))?;
+/// let change = impact(&old, &new, &directory, &inventory);
+/// assert_eq!(change.gained.len(), 1);
+/// assert_eq!((change.gained[0].identity.as_str(), change.gained[0].resource.as_str()), ("pamela", "db-1"));
+/// assert!(change.lost.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn impact(
+    old: &Policy,
+    new: &Policy,
+    directory: &Directory,
+    inventory: &Inventory,
+) -> AccessChange<PairAccess> {
+    let content = |r: &ir::Rule| format!("{:?}|{:?}|{:?}", r.effect, r.who, r.what);
+    let old_contents: FxHashSet<String> = old.ir_rules().iter().map(content).collect();
+    let new_contents: FxHashSet<String> = new.ir_rules().iter().map(content).collect();
+    let differing = old
+        .ir_rules()
+        .iter()
+        .filter(|r| !new_contents.contains(&content(r)))
+        .chain(
+            new.ir_rules()
+                .iter()
+                .filter(|r| !old_contents.contains(&content(r))),
+        );
+
+    // Identity slot → resource slots that a differing rule can apply to.
+    let mut pairs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for rule in differing {
+        let identities = matching(directory, rule, IDENTITY);
+        if identities.is_empty() {
+            continue;
+        }
+        let resources = matching(inventory, rule, RESOURCE);
+        if resources.is_empty() {
+            continue;
+        }
+        for i in identities {
+            pairs.entry(i).or_default().extend_from_slice(&resources);
+        }
+    }
+
+    let mut change = AccessChange::default();
+    for (i, mut resources) in pairs {
+        let Some((identity_id, identity)) = directory.slot(i) else {
+            continue;
+        };
+        resources.sort_unstable();
+        resources.dedup();
+        let (before, after) = (old.for_identity(identity), new.for_identity(identity));
+        for r in resources {
+            let Some((resource_id, resource)) = inventory.slot(r) else {
+                continue;
+            };
+            let (was, is) = (before.is_allowed(resource), after.is_allowed(resource));
+            if was == is {
+                continue;
+            }
+            let (list, decision) = if is {
+                (&mut change.gained, after.authorize(resource))
+            } else {
+                (&mut change.lost, before.authorize(resource))
+            };
+            list.push(PairAccess {
+                identity: identity_id.to_string(),
+                resource: resource_id.to_string(),
+                reasons: decision.reason_ids().map(str::to_string).collect(),
+            });
+        }
+    }
+    let order = |a: &PairAccess, b: &PairAccess| {
+        (a.identity.as_str(), a.resource.as_str()).cmp(&(b.identity.as_str(), b.resource.as_str()))
+    };
+    change.gained.sort_unstable_by(order);
+    change.lost.sort_unstable_by(order);
+    change
+}
+
+/// The slots of `catalog` that `side` of `rule` can apply to: *true* for a grant
+/// (enumerated through the postings of its anchor), not *false* for a deny (every entry
+/// is looked at: an absent or mistyped attribute makes a deny's side unknown, and no
+/// posting lists what an entry lacks).
+fn matching<E: Entry>(catalog: &Catalog<E>, rule: &ir::Rule, side: usize) -> Vec<u32> {
+    let condition = if side == IDENTITY {
+        &rule.who
+    } else {
+        &rule.what
+    };
+    let admits = |slot: u32| {
+        catalog.slot(slot).is_some_and(|(_, e)| {
+            eval::who_admits(rule.effect, eval::expr(condition, e.entity_of()))
+        })
+    };
+    if rule.effect == Effect::Deny {
+        return catalog.all_slots().filter(|&s| admits(s)).collect();
+    }
+    let options = side_options(condition, side);
+    let best = options
+        .iter()
+        .min_by_key(|o| o.iter().map(|k| catalog.postings(k).len()).sum::<usize>());
+    let mut found: Vec<u32> = match best {
+        Some(option) => option
+            .iter()
+            .flat_map(|k| catalog.postings(k).iter().copied())
+            .filter(|&s| admits(s))
+            .collect(),
+        None => catalog.all_slots().filter(|&s| admits(s)).collect(),
+    };
+    found.sort_unstable();
+    found.dedup();
+    found
+}

@@ -1,0 +1,229 @@
+//! Reverse queries through the index: [`Policy::entitlements`] (every resource one
+//! identity reaches) and [`Policy::who_can`] (every identity that reaches one resource).
+//!
+//! A pair is allowed when some grant is *true* on both sides and no deny is *true or
+//! unknown* on both. Grants are exact, so the candidates are enumerated from grants
+//! alone: the identity's side of a grant index ([`ReverseIndex`]) gives the grants whose
+//! `WHO` can be true, the catalog's postings on each grant's resource anchor give the
+//! resources its `WHAT` can be true for. Every candidate pair is then decided in full by
+//! the ordinary indexed decision, so every deny that could apply to it — unknown
+//! included — is considered; a pair that is not a candidate has no true grant and is
+//! denied by default. The result is exactly the all-pairs loop of `authorize`, without
+//! the loop (`tests/lifecycle.rs` checks both against each other).
+
+use std::ops::ControlFlow;
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Catalog, Directory, Entry, Inventory};
+use crate::compile::{side_options, Index, Key, IDENTITY, RESOURCE};
+use crate::decide::eval::{self, Truth};
+use crate::entity::{Identity, Resource};
+use crate::ir;
+use crate::policy::Policy;
+use crate::vocabulary::Effect;
+
+/// A resource an identity reaches, with the grants that allow it (load order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entitlement {
+    /// The resource's id.
+    pub resource: String,
+    /// The ids of the grants that allow it.
+    pub reasons: Vec<String>,
+}
+
+/// An identity that reaches a resource, with the grants that allow it (load order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// The identity's id.
+    pub identity: String,
+    /// The ids of the grants that allow it.
+    pub reasons: Vec<String>,
+}
+
+/// The grants of a policy indexed by one side at a time, and each grant's anchor options
+/// per side: built on the first reverse query and kept with the policy.
+#[derive(Debug)]
+pub(crate) struct ReverseIndex {
+    /// `by_side[IDENTITY]` finds the grants whose `WHO` can be true for an identity;
+    /// `by_side[RESOURCE]` those whose `WHAT` can be true for a resource.
+    by_side: [Index; 2],
+    /// `options[side][rule]`: the anchor options of that side of each grant (empty for
+    /// denies and for sides without an indexable atom).
+    options: [Vec<Vec<Vec<Key>>>; 2],
+}
+
+impl ReverseIndex {
+    pub(crate) fn build(rules: &[ir::Rule]) -> ReverseIndex {
+        let options_of = |side: usize| -> Vec<Vec<Vec<Key>>> {
+            rules
+                .iter()
+                .map(|r| match (r.effect, side) {
+                    (Effect::Deny, _) => Vec::new(),
+                    (Effect::Grant, IDENTITY) => side_options(&r.who, IDENTITY),
+                    (Effect::Grant, _) => side_options(&r.what, RESOURCE),
+                })
+                .collect()
+        };
+        ReverseIndex {
+            by_side: [
+                Index::build_grants_on_side(rules, IDENTITY),
+                Index::build_grants_on_side(rules, RESOURCE),
+            ],
+            options: [options_of(IDENTITY), options_of(RESOURCE)],
+        }
+    }
+}
+
+/// The condition of `side` of a rule.
+fn side_expr(rule: &ir::Rule, side: usize) -> &ir::Expr {
+    if side == IDENTITY {
+        &rule.who
+    } else {
+        &rule.what
+    }
+}
+
+impl Policy {
+    /// Every resource of `inventory` that `identity` can reach, with the grants that
+    /// allow each, in resource id order: exactly the resources for which
+    /// [`Policy::authorize`] allows, found through the index rather than by deciding
+    /// every pair.
+    ///
+    /// ```
+    /// use tenure::lifecycle::Inventory;
+    /// use tenure::{Identity, Policy};
+    ///
+    /// let policy = Policy::compile(r#"
+    ///     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+    ///     @id("leavers") status != active denies *;
+    /// "#)?;
+    /// let inventory = Inventory::from_json_lines(concat!(
+    ///     r#"{"id": "vm-1", "tags": {"env": "cloud"}}"#, "\n",
+    ///     r#"{"id": "db-1", "tags": {"env": "prod"}}"#, "\n",
+    /// ))?;
+    /// let pamela = Identity::new().with("id", "pamela").with("role", "CloudEngineer").with("status", "active");
+    /// let reach = policy.entitlements(&pamela, &inventory);
+    /// assert_eq!(reach.len(), 1);
+    /// assert_eq!((reach[0].resource.as_str(), reach[0].reasons.as_slice()), ("vm-1", &["cloud".to_string()][..]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn entitlements(&self, identity: &Identity, inventory: &Inventory) -> Vec<Entitlement> {
+        let prepared = self.for_identity(identity);
+        let mut found: Vec<Entitlement> = self
+            .reverse_candidates(identity.entity(), IDENTITY, inventory)
+            .into_iter()
+            .filter_map(|slot| {
+                let (id, resource) = inventory.slot(slot)?;
+                let decision = prepared.authorize(resource);
+                decision.is_allowed().then(|| Entitlement {
+                    resource: id.to_string(),
+                    reasons: decision.reason_ids().map(str::to_string).collect(),
+                })
+            })
+            .collect();
+        found.sort_unstable_by(|a, b| a.resource.cmp(&b.resource));
+        found
+    }
+
+    /// Every identity of `directory` that can reach `resource`, with the grants that
+    /// allow each, in identity id order: exactly the identities for which
+    /// [`Policy::authorize`] allows, found through the index.
+    ///
+    /// ```
+    /// use tenure::lifecycle::Directory;
+    /// use tenure::{Policy, Resource};
+    ///
+    /// let policy = Policy::compile(r#"
+    ///     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+    ///     @id("leavers") status != active denies *;
+    /// "#)?;
+    /// let directory = Directory::from_json_lines(concat!(
+    ///     r#"{"id": "pamela", "role": "CloudEngineer", "status": "active"}"#, "\n",
+    ///     r#"{"id": "sam", "role": "CloudEngineer", "status": "inactive"}"#, "\n",
+    /// ))?;
+    /// let vm = Resource::new().with("id", "vm-1").with_tag("env", "cloud");
+    /// let holders = policy.who_can(&vm, &directory);
+    /// assert_eq!(holders.iter().map(|h| h.identity.as_str()).collect::<Vec<_>>(), ["pamela"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn who_can(&self, resource: &Resource, directory: &Directory) -> Vec<Holder> {
+        let mut found: Vec<Holder> = self
+            .reverse_candidates(resource.entity(), RESOURCE, directory)
+            .into_iter()
+            .filter_map(|slot| {
+                let (id, identity) = directory.slot(slot)?;
+                let decision = self.authorize(identity, resource);
+                decision.is_allowed().then(|| Holder {
+                    identity: id.to_string(),
+                    reasons: decision.reason_ids().map(str::to_string).collect(),
+                })
+            })
+            .collect();
+        found.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
+        found
+    }
+
+    /// The slots of `others` (the catalog of the other side) that some grant is true
+    /// for, together with `entity` on `side`: the grants found through the reverse index
+    /// for `entity`, then each grant's matches among `others` through its postings.
+    fn reverse_candidates<E: Entry>(
+        &self,
+        entity: &crate::entity::Entity,
+        side: usize,
+        others: &Catalog<E>,
+    ) -> Vec<u32> {
+        let reverse = self.reverse();
+        let rules = self.ir_rules();
+        let index = &reverse.by_side[side];
+        let mut grants = index.unanchored(Effect::Grant).to_vec();
+        let _ = index.for_each_candidate_on_side(side, Effect::Grant, entity, &mut |r| {
+            grants.push(r);
+            ControlFlow::Continue(())
+        });
+        grants.sort_unstable();
+        grants.dedup();
+        grants.retain(|&r| eval::expr(side_expr(&rules[r as usize], side), entity) == Truth::True);
+
+        let other = 1 - side;
+        let mut marked = vec![false; others.slot_count()];
+        let mut found = Vec::new();
+        for &r in &grants {
+            let rule = &rules[r as usize];
+            let condition = side_expr(rule, other);
+            let mut check = |slot: u32| {
+                if marked[slot as usize] {
+                    return;
+                }
+                if let Some((_, e)) = others.slot(slot) {
+                    if eval::expr(condition, e.entity_of()) == Truth::True {
+                        marked[slot as usize] = true;
+                        found.push(slot);
+                    }
+                }
+            };
+            match cheapest(&reverse.options[other][r as usize], others) {
+                Some(option) => {
+                    for key in option {
+                        others.postings(key).iter().for_each(|&s| check(s));
+                    }
+                }
+                None => others.all_slots().for_each(check),
+            }
+        }
+        found
+    }
+}
+
+/// The anchor option whose keys match the fewest entries of `catalog`.
+fn cheapest<'o, E: Entry>(options: &'o [Vec<Key>], catalog: &Catalog<E>) -> Option<&'o [Key]> {
+    options
+        .iter()
+        .min_by_key(|option| {
+            option
+                .iter()
+                .map(|k| catalog.postings(k).len())
+                .sum::<usize>()
+        })
+        .map(Vec::as_slice)
+}
