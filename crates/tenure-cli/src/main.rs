@@ -13,13 +13,14 @@
 
 mod authorize;
 mod check;
+mod lifecycle;
 mod lines;
 mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit status: success (clean policies; every request decided).
 const EXIT_OK: u8 = 0;
@@ -108,6 +109,263 @@ Exit status:
      command line is invalid"
     )]
     Authorize(AuthorizeArgs),
+    #[command(subcommand, about = "Import or export the identities of a store (JSON Lines)")]
+    Directory(CatalogCommand),
+    #[command(subcommand, about = "Import or export the resources of a store (JSON Lines)")]
+    Inventory(CatalogCommand),
+    #[command(
+        about = "Every resource an identity can reach, with the deciding rules",
+        long_about = r#"Every resource an identity can reach, with the grants that allow each.
+
+Answers through the policy's index (not by deciding every pair), exactly as `authorize`
+would decide each pair. Reads the identities and resources of --store, or of the JSON
+Lines files --directory and --inventory (each line carries its "id"; no store needed).
+
+--format json writes one line per identity:
+  {"identity": ID, "resources": [{"id": R, "reasons": ["rule-id", ...]}, ...]}
+(resources in id order; without --identity, one line per identity in id order)."#,
+        after_help = "\
+Exit status:
+  0  answered
+  1  the policy failed to compile, or the identity is not on record
+  2  the store or a file cannot be read, a line is malformed, or the command line is invalid"
+    )]
+    Entitlements(EntitlementsArgs),
+    #[command(
+        name = "who-can",
+        about = "Every identity that can reach a resource, with the deciding rules",
+        long_about = r#"Every identity that can reach a resource, with the grants that allow each.
+
+--format json writes {"resource": ID, "identities": [{"id": I, "reasons": [...]}, ...]}."#,
+        after_help = "\
+Exit status:
+  0  answered
+  1  the policy failed to compile, or the resource is not on record
+  2  the store or a file cannot be read, or the command line is invalid"
+    )]
+    WhoCan(WhoCanArgs),
+    #[command(
+        about = "The access a policy change gains and loses",
+        long_about = r#"The (identity, resource) pairs that gain and lose access when --new replaces --old.
+
+Computed from the rules that differ (by content), and equal to comparing every pair.
+--format json writes {"gained": [{"identity", "resource", "reasons"}], "lost": [...]}:
+gained reasons are the new policy's grants, lost reasons the old policy's."#,
+        after_help = "\
+Exit status:
+  0  answered
+  1  a policy failed to compile
+  2  the store or a file cannot be read, or the command line is invalid"
+    )]
+    Impact(ImpactArgs),
+    #[command(subcommand, about = "Apply SCIM 2.0 requests to a store")]
+    Scim(ScimCommand),
+    #[command(
+        about = "The journal of a store, as JSON Lines",
+        long_about = r#"The journal of a store: one JSON record per line, in sequence order.
+
+  {"seq": N, "at": RFC 3339, "source": "scim"|"cli"|"api"|"schedule", "event":
+   "join"|"move"|"leave"|"purge"|"resource_add"|"resource_change"|"resource_remove"|"policy",
+   "identity": ID or null, "resource": ID or null, "change": the event, "gained": [...],
+   "lost": [...], "policy": {"version", "hash"} or null, "mapping_hash": ... }"#,
+        after_help = "\
+Exit status:
+  0  written
+  2  the store cannot be read, or the command line is invalid"
+    )]
+    Journal(JournalArgs),
+    #[command(subcommand, about = "List, add or cancel scheduled events")]
+    Schedule(ScheduleCommand),
+    #[command(
+        about = "Apply the scheduled events due by a time",
+        long_about = "Apply every scheduled event due at or before --to, in time order, each \
+journaled with source `schedule` at its effective time and its access change (printed \
+as journal lines).",
+        after_help = "\
+Exit status:
+  0  every due event applied
+  1  a due event no longer applied (it was dropped from the schedule), or the policy failed to compile
+  2  the store cannot be read, or the command line is invalid"
+    )]
+    Advance(AdvanceArgs),
+}
+
+/// `--store`, on every lifecycle command.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// The store: `sqlite:PATH` (embedded) or `postgres://…`
+    #[arg(long, value_name = "ADDRESS", default_value = "sqlite:tenure.db")]
+    store: String,
+}
+
+/// Where a question's identities and resources come from.
+#[derive(Debug, Args)]
+struct SourceArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Identities as JSON Lines (with --inventory, instead of --store)
+    #[arg(long, value_name = "FILE.jsonl", requires = "inventory")]
+    directory: Option<PathBuf>,
+    /// Resources as JSON Lines (with --directory, instead of --store)
+    #[arg(long, value_name = "FILE.jsonl", requires = "directory")]
+    inventory: Option<PathBuf>,
+}
+
+/// Output format of the questions.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Aligned text
+    Human,
+    /// JSON
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Import JSON Lines (each line with its "id"): new ids join, known ids move; journaled
+    Import(ImportArgs),
+    /// Export JSON Lines, in id order, to standard output
+    Export(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// A policy file, to journal each change with its access change (repeatable)
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    /// The JSON Lines file
+    #[arg(value_name = "FILE.jsonl")]
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct EntitlementsArgs {
+    /// A policy file (repeatable; loaded in order as one policy set)
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The identity's id (every identity when left out)
+    #[arg(long, value_name = "ID")]
+    identity: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct WhoCanArgs {
+    /// A policy file (repeatable)
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The resource's id
+    #[arg(long, required = true, value_name = "ID")]
+    resource: String,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ImpactArgs {
+    /// The policy in force (repeatable)
+    #[arg(long, required = true, value_name = "FILE")]
+    old: Vec<PathBuf>,
+    /// The policy replacing it (repeatable)
+    #[arg(long, required = true, value_name = "FILE")]
+    new: Vec<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScimCommand {
+    #[command(
+        about = "Apply one SCIM request (a JSON file) to a store",
+        long_about = r#"Apply one SCIM request to a store, exactly as `tenure serve` would.
+
+REQUEST.json holds {"method": "POST", "path": "/scim/v2/Users", "body": {...}}; the path
+as the identity provider sends it (`/scim/v2/Users/ID`, `/Users?filter=...`). Writes one
+JSON line per identity whose access changed:
+  {"status": 201, "response": {...}, "event": "join"|"move"|"leave"|"purge"|"none",
+   "identity": ID or null, "seq": N or null, "gained": [{"resource", "reasons"}], "lost": [...]}
+A request that changes no identity writes one line with "event": "none". A SCIM error
+writes its line (the error body as "response") and exits 1."#,
+        after_help = "\
+Exit status:
+  0  applied
+  1  the SCIM request was refused (its error is the response), or the policy failed to compile
+  2  a file or the store cannot be read, or the command line is invalid"
+    )]
+    Apply(ScimApplyArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScimApplyArgs {
+    /// A policy file (repeatable)
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// An attribute mapping (TOML) replacing the default one
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// The request file
+    #[arg(value_name = "REQUEST.json")]
+    request: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct JournalArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Only records after this sequence number
+    #[arg(long, value_name = "SEQ")]
+    since: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// List scheduled events in time order (JSON Lines)
+    List(StoreArgs),
+    /// Schedule an event (a JSON file such as {"event": "leave", "id": "pamela"})
+    Add {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// When it takes effect (RFC 3339)
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        /// The event file
+        #[arg(value_name = "EVENT.json")]
+        event: PathBuf,
+    },
+    /// Cancel a scheduled event by id
+    Cancel {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The id `schedule list` shows
+        #[arg(value_name = "ID")]
+        id: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AdvanceArgs {
+    /// A policy file, for the access changes (repeatable)
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Apply what is due at or before this time (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    to: String,
 }
 
 /// Arguments of `tenure check`.
@@ -148,6 +406,25 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Authorize(args) => authorize::run(&args),
+        Command::Directory(CatalogCommand::Import(args)) => {
+            lifecycle::finish(lifecycle::import(&args, false))
+        }
+        Command::Directory(CatalogCommand::Export(store)) => {
+            lifecycle::finish(lifecycle::export(&store, false))
+        }
+        Command::Inventory(CatalogCommand::Import(args)) => {
+            lifecycle::finish(lifecycle::import(&args, true))
+        }
+        Command::Inventory(CatalogCommand::Export(store)) => {
+            lifecycle::finish(lifecycle::export(&store, true))
+        }
+        Command::Entitlements(args) => lifecycle::finish(lifecycle::entitlements(&args)),
+        Command::WhoCan(args) => lifecycle::finish(lifecycle::who_can(&args)),
+        Command::Impact(args) => lifecycle::finish(lifecycle::impact_cmd(&args)),
+        Command::Scim(ScimCommand::Apply(args)) => lifecycle::finish(lifecycle::scim_apply(&args)),
+        Command::Journal(args) => lifecycle::finish(lifecycle::journal(&args)),
+        Command::Schedule(command) => lifecycle::finish(lifecycle::schedule(&command)),
+        Command::Advance(args) => lifecycle::finish(lifecycle::advance(&args)),
     };
     ExitCode::from(code)
 }

@@ -115,6 +115,14 @@ pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 
 /// Reads and compiles the policy files, reporting problems on standard error.
 pub(crate) fn load_policy(paths: &[PathBuf]) -> Result<Policy, ()> {
+    load_policy_with_hash(paths).map(|(policy, _)| policy)
+}
+
+/// As [`load_policy`], with the content hash of the sources (journal records name the
+/// policy that computed an access change by it).
+pub(crate) fn load_policy_with_hash(paths: &[PathBuf]) -> Result<(Policy, String), ()> {
     let sources = read_policy_files(paths).map_err(|errors| print_read_errors(&errors))?;
-    Policy::compile_sources(sources).map_err(|error| print_diagnostics(&error))
+    let hash = tenure_directory::policy_hash(&sources);
+    let policy = Policy::compile_sources(sources).map_err(|error| print_diagnostics(&error))?;
+    Ok((policy, hash))
 }

@@ -8,8 +8,14 @@
 //!   transaction per event;
 //! * [`scim`]: SCIM 2.0 requests, as Okta and Microsoft Entra ID send them, translated
 //!   into identity changes;
-//! * [`mapping`]: which SCIM attributes become which identity attributes.
+//! * [`mapping`]: which SCIM attributes become which identity attributes;
+//! * [`Lifecycle`]: all of it together — events, SCIM requests and scheduled events
+//!   applied durably, each with its access change and journal record.
 
 pub mod mapping;
 pub mod scim;
 pub mod store;
+
+mod service;
+
+pub use service::{policy_hash, Lifecycle, LifecycleError, Recorded, ScimApplied};

@@ -1,0 +1,550 @@
+//! [`Lifecycle`]: a store with a policy — every event applied durably, with the exact
+//! access it changed, in one transaction with its journal record.
+//!
+//! The directory and inventory are kept in memory (the model of `tenure::lifecycle`,
+//! whose reverse queries compute access changes) and in the store (the truth). Every
+//! write runs in one store transaction: it first checks that the journal head is the one
+//! the memory copy was built at (another process — a `tenure serve` replica on the same
+//! PostgreSQL — may have written since) and reloads when it is not; then it validates the
+//! event against the model, computes the access change, writes the new state and the
+//! journal record, and commits. Only then is the event acknowledged (returned). A failed
+//! event writes nothing; a failed commit leaves the memory copy marked stale.
+//!
+//! ```
+//! use tenure_directory::Lifecycle;
+//! use tenure::lifecycle::Event;
+//! use tenure::{Identity, Policy, Resource};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut lifecycle = Lifecycle::open(&format!("sqlite:{}", dir.path().join("t.db").display()))?;
+//! lifecycle.set_policy(Policy::compile(r#"
+//!     @id("cloud") role = CloudEngineer grants tag:env = cloud;
+//!     @id("leavers") status != active denies *;
+//! "#)?, "example")?;
+//! lifecycle.apply(Event::AddResource { resource: Resource::new().with("id", "vm-1").with_tag("env", "cloud") }, "cli")?;
+//! let pamela = Identity::new().with("id", "pamela").with("role", "CloudEngineer").with("status", "active");
+//! let joined = lifecycle.apply(Event::Join { identity: pamela }, "cli")?;
+//! assert_eq!(joined.seq, 2);
+//! assert_eq!(joined.gained, serde_json::json!([{"resource": "vm-1", "reasons": ["cloud"]}]));
+//! let left = lifecycle.apply(Event::Leave { id: "pamela".into() }, "cli")?;
+//! assert_eq!(left.lost[0]["resource"], "vm-1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod scim;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+use tenure::lifecycle::{Directory, Event, Inventory, Scheduled, Subject};
+use tenure::{InputError, Policy};
+
+pub use self::scim::ScimApplied;
+use crate::mapping::Mapping;
+use crate::store::{self, JournalRecord, PolicyStamp, ScheduledRecord, Store, StoreError, Transaction};
+
+/// Why a lifecycle operation failed. Nothing was written.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The store failed (open, read, write, commit).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] StoreError),
+    /// The event does not apply: unknown id, a join of an existing id, a bad change.
+    #[error("{0}")]
+    #[diagnostic(transparent)]
+    Event(#[from] InputError),
+    /// A SCIM request was refused (status, `scimType`, detail).
+    #[error("{0}")]
+    #[diagnostic(code(tenure::scim::error))]
+    Scim(#[from] crate::scim::ScimError),
+    /// `cancel` of an id that is not (or no longer) scheduled.
+    #[error("no event {0} is scheduled")]
+    #[diagnostic(code(tenure::lifecycle::unknown_scheduled))]
+    NotScheduled(u64),
+    /// A journal or schedule entry in the store does not read back as an event.
+    #[error("stored event does not read back: {0}")]
+    #[diagnostic(code(tenure::lifecycle::corrupt_event))]
+    CorruptEvent(String),
+}
+
+/// An acknowledged event: its journal record (sequence number, access change).
+pub type Recorded = JournalRecord;
+
+/// The policy in force and its stamp in the store.
+#[derive(Debug, Clone)]
+struct InForce {
+    policy: Policy,
+    stamp: PolicyStamp,
+}
+
+/// The in-memory model, valid for one journal head.
+#[derive(Debug, Default)]
+struct Model {
+    directory: Directory,
+    inventory: Inventory,
+    /// The journal head this copy reflects; `None` when it must be reloaded.
+    head: Option<u64>,
+}
+
+/// A durable lifecycle: a [`Store`], the policy that computes access changes, and the
+/// attribute mapping SCIM requests go through.
+pub struct Lifecycle {
+    store: Box<dyn Store>,
+    policy: Option<InForce>,
+    mapping: Arc<Mapping>,
+    mapping_hash: String,
+    model: Model,
+    clock: Box<dyn Fn() -> Timestamp + Send>,
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifecycle")
+            .field("store", &self.store.describe())
+            .field("policy", &self.policy.as_ref().map(|p| &p.stamp))
+            .field("mapping_hash", &self.mapping_hash)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The content hash of policy sources (name and text of each, in order): `sha256:HEX`.
+pub fn policy_hash<N: AsRef<str>, T: AsRef<str>>(sources: &[(N, T)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, text) in sources {
+        for part in [name.as_ref(), text.as_ref()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    format!("sha256:{}", hex(&hasher.finalize()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+impl Lifecycle {
+    /// Opens (creating and migrating on first use) the store at `address` —
+    /// `sqlite:PATH` or `postgres://…` — with the default mapping and no policy.
+    ///
+    /// # Errors
+    /// The store cannot be opened.
+    pub fn open(address: &str) -> Result<Lifecycle, LifecycleError> {
+        Ok(Lifecycle::with_store(store::open(address)?))
+    }
+
+    /// A lifecycle over an open store.
+    pub fn with_store(store: Box<dyn Store>) -> Lifecycle {
+        let mapping = Mapping::default();
+        Lifecycle {
+            store,
+            policy: None,
+            mapping_hash: mapping.content_hash(),
+            mapping: Arc::new(mapping),
+            model: Model::default(),
+            clock: Box::new(Timestamp::now),
+        }
+    }
+
+    /// Replaces the clock that stamps journal records and decides what is due (tests and
+    /// simulations; the default is the system clock).
+    pub fn set_clock(&mut self, clock: impl Fn() -> Timestamp + Send + 'static) {
+        self.clock = Box::new(clock);
+    }
+
+    /// What the clock says now.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Puts `policy` in force for access changes, registering its content hash (from
+    /// `hash_input`, such as [`policy_hash`] of its sources) with a version in the store.
+    /// A policy not seen before is journaled as a `policy` record.
+    ///
+    /// # Errors
+    /// The store fails; the previous policy stays in force.
+    pub fn set_policy(&mut self, policy: Policy, hash_input: &str) -> Result<PolicyStamp, LifecycleError> {
+        let hash = if hash_input.starts_with("sha256:") {
+            hash_input.to_string()
+        } else {
+            policy_hash(&[("policy", hash_input)])
+        };
+        let at = self.now();
+        let mut tx = self.store.begin()?;
+        let known = tx.meta_get(&format!("policy:{hash}"))?.is_some();
+        let version = tx.policy_version(&hash)?;
+        let stamp = PolicyStamp { version, hash: hash.clone() };
+        if !known {
+            tx.meta_put(&format!("policy:{hash}"), &version.to_string())?;
+            tx.append(&JournalRecord {
+                seq: 0,
+                at,
+                source: "cli".into(),
+                event: "policy".into(),
+                identity: None,
+                resource: None,
+                change: json!({"version": version, "hash": hash, "rules": policy.len()}),
+                gained: json!([]),
+                lost: json!([]),
+                policy: Some(stamp.clone()),
+                mapping_hash: None,
+            })?;
+        }
+        tx.commit()?;
+        self.model.head = None;
+        self.policy = Some(InForce { policy, stamp: stamp.clone() });
+        Ok(stamp)
+    }
+
+    /// The policy in force, if any.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_ref().map(|p| &p.policy)
+    }
+
+    /// The mapping SCIM requests go through.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// Puts `mapping` in force. When its content hash differs from the one the store's
+    /// identities were derived with, every SCIM user is derived again and each identity
+    /// that changes is a `move` (or `leave`) in the journal, with its access change, all
+    /// in one transaction.
+    ///
+    /// # Errors
+    /// The store fails; the previous mapping stays in force and nothing is written.
+    pub fn set_mapping(&mut self, mapping: Mapping, source: &str) -> Result<Vec<Recorded>, LifecycleError> {
+        let hash = mapping.content_hash();
+        let mapping = Arc::new(mapping);
+        let at = self.now();
+        let mut recorded = Vec::new();
+        {
+            let Lifecycle { store, model, policy, .. } = self;
+            let mut tx = store.begin()?;
+            refresh(model, &mut *tx)?;
+            model.head = None;
+            let stored = tx.meta_get("mapping_hash")?;
+            if stored.as_deref() != Some(hash.as_str()) {
+                if stored.is_some() || !model.directory.is_empty() {
+                    let targets = scim::derive_all(&mut *tx, &mapping)?;
+                    for (id, after) in targets {
+                        let before = model.directory.get(&id).cloned();
+                        for event in Event::between(&id, before.as_ref(), after.as_ref()) {
+                            recorded.push(apply_in(&mut *tx, model, policy.as_ref(), &event, source, at, Some(&hash))?);
+                        }
+                    }
+                }
+                tx.meta_put("mapping_hash", &hash)?;
+            }
+            let head = tx.head()?;
+            tx.commit()?;
+            model.head = Some(head);
+        }
+        self.mapping = mapping;
+        self.mapping_hash = hash;
+        Ok(recorded)
+    }
+
+    /// Applies one event durably and returns its journal record (its sequence number
+    /// and the access it changed). An event that changes nothing (a `Move` leaving every
+    /// attribute equal, the `Leave` of an inactive identity) is not journaled: the record
+    /// returned then has `seq` 0 and event `none`.
+    ///
+    /// # Errors
+    /// The event does not apply (nothing is written) or the store fails.
+    pub fn apply(&mut self, event: Event, source: &str) -> Result<Recorded, LifecycleError> {
+        let mut results = self.apply_batch(vec![event], source)?;
+        results.pop().unwrap_or_else(|| Err(LifecycleError::CorruptEvent("no result".into())))
+    }
+
+    /// Applies several events in one transaction (group commit: one durable write for
+    /// all), in order. Each event applies whole or not at all and has its own result; the
+    /// records of those that applied are acknowledged together when the transaction
+    /// commits.
+    ///
+    /// # Errors
+    /// The store fails: nothing of the batch is written.
+    pub fn apply_batch(&mut self, events: Vec<Event>, source: &str) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+        let at = self.now();
+        let Lifecycle { store, model, policy, mapping_hash, .. } = self;
+        let mut tx = store.begin()?;
+        refresh(model, &mut *tx)?;
+        model.head = None;
+        let mut results = Vec::with_capacity(events.len());
+        for event in &events {
+            results.push(apply_in(&mut *tx, model, policy.as_ref(), event, source, at, Some(mapping_hash.as_str())));
+        }
+        let head = tx.head()?;
+        tx.commit()?;
+        model.head = Some(head);
+        Ok(results)
+    }
+
+    /// Schedules `event` to apply at `at` (see [`Lifecycle::advance`]); returns its id.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn schedule(&mut self, at: Timestamp, event: Event, source: &str) -> Result<u64, LifecycleError> {
+        let created = self.now();
+        let mut tx = self.store.begin()?;
+        let id = tx.schedule_add(&ScheduledRecord {
+            id: 0,
+            at,
+            source: source.to_string(),
+            event: event.to_json(),
+            created,
+        })?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every scheduled event, in time order.
+    ///
+    /// # Errors
+    /// The store fails, or a stored event no longer reads.
+    pub fn scheduled(&mut self) -> Result<Vec<Scheduled>, LifecycleError> {
+        let mut tx = self.store.begin()?;
+        let list = tx.schedule_list()?;
+        drop(tx);
+        list.into_iter().map(scheduled_of).collect()
+    }
+
+    /// Cancels a scheduled event.
+    ///
+    /// # Errors
+    /// No event with this id is scheduled (`tenure::lifecycle::unknown_scheduled`), or
+    /// the store fails.
+    pub fn cancel(&mut self, id: u64) -> Result<Scheduled, LifecycleError> {
+        let mut tx = self.store.begin()?;
+        let found = tx.schedule_list()?.into_iter().find(|r| r.id == id);
+        let Some(record) = found else {
+            return Err(LifecycleError::NotScheduled(id));
+        };
+        tx.schedule_remove(id)?;
+        tx.commit()?;
+        scheduled_of(record)
+    }
+
+    /// Applies every scheduled event due at `now` (at or before it), in time order, each
+    /// journaled with source `schedule` at its own effective time, in one transaction. A
+    /// due event that no longer applies (its identity was purged) is removed from the
+    /// schedule and reported as an error in its place.
+    ///
+    /// # Errors
+    /// The store fails: nothing is applied.
+    pub fn advance(&mut self, now: Timestamp) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+        let Lifecycle { store, model, policy, mapping_hash, .. } = self;
+        let mut tx = store.begin()?;
+        refresh(model, &mut *tx)?;
+        model.head = None;
+        let mut results = Vec::new();
+        for record in tx.schedule_list()? {
+            if record.at > now {
+                break;
+            }
+            tx.schedule_remove(record.id)?;
+            let result = match scheduled_of(record) {
+                Ok(s) => apply_in(&mut *tx, model, policy.as_ref(), &s.event, "schedule", s.at, Some(mapping_hash.as_str())),
+                Err(e) => Err(e),
+            };
+            results.push(result);
+        }
+        let head = tx.head()?;
+        tx.commit()?;
+        model.head = Some(head);
+        Ok(results)
+    }
+
+    /// Journal records after `since` (all with 0), in order.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn journal(&mut self, since: u64) -> Result<Vec<JournalRecord>, LifecycleError> {
+        let mut out = Vec::new();
+        let mut after = since;
+        loop {
+            let page = self.store.journal_since(after, 10_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            out.extend(page);
+        }
+        Ok(out)
+    }
+
+    /// The directory (reloaded from the store when another writer changed it).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn directory(&mut self) -> Result<&Directory, LifecycleError> {
+        self.fresh()?;
+        Ok(&self.model.directory)
+    }
+
+    /// The inventory (reloaded from the store when another writer changed it).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn inventory(&mut self) -> Result<&Inventory, LifecycleError> {
+        self.fresh()?;
+        Ok(&self.model.inventory)
+    }
+
+    fn fresh(&mut self) -> Result<(), LifecycleError> {
+        let mut tx = self.store.begin()?;
+        refresh(&mut self.model, &mut *tx)?;
+        Ok(())
+    }
+}
+
+/// Reloads the model from the transaction when it is stale or the journal moved on.
+fn refresh(model: &mut Model, tx: &mut dyn Transaction) -> Result<(), LifecycleError> {
+    let head = tx.head()?;
+    if model.head == Some(head) {
+        return Ok(());
+    }
+    let mut directory = Directory::new();
+    for (_, identity) in tx.identities()? {
+        directory.insert(identity)?;
+    }
+    let mut inventory = Inventory::new();
+    for (_, resource) in tx.resources()? {
+        inventory.insert(resource)?;
+    }
+    *model = Model {
+        directory,
+        inventory,
+        head: Some(head),
+    };
+    Ok(())
+}
+
+fn scheduled_of(record: ScheduledRecord) -> Result<Scheduled, LifecycleError> {
+    let event = serde_json::from_value(record.event.clone())
+        .map_err(|e| LifecycleError::CorruptEvent(format!("scheduled event {}: {e}", record.id)))?;
+    Ok(Scheduled {
+        id: record.id,
+        at: record.at,
+        event,
+    })
+}
+
+/// Applies one event inside `tx`: validates it against the model (which it changes),
+/// computes the access change under `policy`, writes the new state and the journal
+/// record. On error nothing of this event is written or changed.
+fn apply_in(
+    tx: &mut dyn Transaction,
+    model: &mut Model,
+    policy: Option<&InForce>,
+    event: &Event,
+    source: &str,
+    at: Timestamp,
+    mapping_hash: Option<&str>,
+) -> Result<Recorded, LifecycleError> {
+    let on_resource = matches!(
+        event,
+        Event::AddResource { .. } | Event::ChangeResource { .. } | Event::RemoveResource { .. }
+    );
+    let (identity, resource, changed, gained, lost) = match on_resource {
+        true => {
+            let applied = model.inventory.apply(event)?;
+            let id = event_resource_id(event, &applied);
+            let change = policy.map(|p| p.policy.resource_access_change(&applied, &model.directory)).unwrap_or_default();
+            let write = match &applied.after {
+                Some(r) => tx.put_resource(&id, r),
+                None => tx.delete_resource(&id).map(|_| ()),
+            };
+            if let Err(e) = write {
+                undo_inventory(model, &id, applied.before);
+                return Err(e.into());
+            }
+            (None, Some(id), applied.changed(), json!(change.gained), json!(change.lost))
+        }
+        false => {
+            let applied = model.directory.apply(event)?;
+            let id = event_identity_id(event, &applied);
+            let change = policy.map(|p| p.policy.identity_access_change(&applied, &model.inventory)).unwrap_or_default();
+            let write = match &applied.after {
+                Some(i) if applied.changed() => tx.put_identity(&id, i),
+                Some(_) => Ok(()),
+                None => tx.delete_identity(&id).map(|_| ()),
+            };
+            if let Err(e) = write {
+                undo_directory(model, &id, applied.before);
+                return Err(e.into());
+            }
+            (Some(id), None, applied.changed(), json!(change.gained), json!(change.lost))
+        }
+    };
+    let mut record = JournalRecord {
+        seq: 0,
+        at,
+        source: source.to_string(),
+        event: event.name().to_string(),
+        identity,
+        resource,
+        change: event.to_json(),
+        gained,
+        lost,
+        policy: policy.map(|p| p.stamp.clone()),
+        mapping_hash: mapping_hash.map(str::to_string),
+    };
+    if !changed {
+        record.event = "none".into();
+        return Ok(record);
+    }
+    match tx.append(&record) {
+        Ok(seq) => record.seq = seq,
+        Err(e) => {
+            // The transaction will not commit; the model is reloaded before the next use.
+            model.head = None;
+            return Err(e.into());
+        }
+    }
+    Ok(record)
+}
+
+fn event_identity_id(event: &Event, applied: &tenure::lifecycle::Applied<tenure::Identity>) -> String {
+    match event.subject() {
+        Some(Subject::Identity(id)) => id.to_string(),
+        _ => applied
+            .after
+            .as_ref()
+            .and_then(tenure::lifecycle::id_of)
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+fn event_resource_id(event: &Event, applied: &tenure::lifecycle::Applied<tenure::Resource>) -> String {
+    match event.subject() {
+        Some(Subject::Resource(id)) => id.to_string(),
+        _ => applied
+            .after
+            .as_ref()
+            .and_then(tenure::lifecycle::id_of)
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+fn undo_directory(model: &mut Model, id: &str, before: Option<tenure::Identity>) {
+    model.directory.remove(id);
+    if let Some(before) = before {
+        let _ = model.directory.insert(before);
+    }
+}
+
+fn undo_inventory(model: &mut Model, id: &str, before: Option<tenure::Resource>) {
+    model.inventory.remove(id);
+    if let Some(before) = before {
+        let _ = model.inventory.insert(before);
+    }
+}

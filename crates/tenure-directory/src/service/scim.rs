@@ -1,0 +1,132 @@
+//! SCIM requests applied to the lifecycle: the translation (`crate::scim`) gives the
+//! records to write and each affected user's identity before and after; here they become
+//! events, access changes and journal records, in one transaction with the SCIM records.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+use tenure::lifecycle::Event;
+use tenure::Identity;
+
+use super::{apply_in, refresh, Lifecycle, LifecycleError, Recorded};
+use crate::mapping::Mapping;
+use crate::scim::{self, Context, ScimData, ScimError, ScimRequest, ScimWrite};
+use crate::store::{ScimKind, ScimRecord, Transaction};
+
+/// The result of a SCIM request applied to the lifecycle.
+#[derive(Debug, Clone)]
+pub struct ScimApplied {
+    /// The HTTP status (200, 201, 204).
+    pub status: u16,
+    /// The SCIM response body (`None` for 204).
+    pub response: Option<Json>,
+    /// The `Location` header of a created resource.
+    pub location: Option<String>,
+    /// The `ETag` header (the resource's `meta.version`).
+    pub etag: Option<String>,
+    /// The journal records of the identity events the request caused, in order (empty
+    /// when no identity changed: a GET, a group without members, a re-sent name).
+    pub records: Vec<Recorded>,
+}
+
+/// [`ScimData`] over a store transaction.
+struct TxData<'a> {
+    tx: &'a mut dyn Transaction,
+}
+
+impl ScimData for TxData<'_> {
+    fn get(&mut self, kind: ScimKind, id: &str) -> Result<Option<ScimRecord>, ScimError> {
+        self.tx.scim_get(kind, id).map_err(store_failure)
+    }
+
+    fn list(&mut self, kind: ScimKind) -> Result<Vec<ScimRecord>, ScimError> {
+        self.tx.scim_list(kind).map_err(store_failure)
+    }
+}
+
+fn store_failure(e: crate::store::StoreError) -> ScimError {
+    ScimError::internal(format!("store failure: {e}"))
+}
+
+impl Lifecycle {
+    /// Applies one SCIM request (`POST`/`PUT`/`PATCH`/`DELETE`/`GET` on `/Users` and
+    /// `/Groups`), exactly as `tenure serve` does: the SCIM records it writes and the
+    /// identity events it causes commit in one transaction, each event journaled (with
+    /// `source`) with its access change.
+    ///
+    /// # Errors
+    /// [`LifecycleError::Scim`] for a refused request (its status, `scimType` and
+    /// detail); a store failure. Nothing is written on error.
+    pub fn scim(&mut self, request: &ScimRequest, source: &str) -> Result<ScimApplied, LifecycleError> {
+        let now = self.now();
+        let Lifecycle { store, model, policy, mapping, mapping_hash, .. } = self;
+        let mut tx = store.begin()?;
+        refresh(model, &mut *tx)?;
+        let context = Context {
+            mapping,
+            now,
+            base_url: "/scim/v2",
+        };
+        let outcome = scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?;
+        let mut applied = ScimApplied {
+            status: outcome.status,
+            response: outcome.response,
+            location: outcome.location,
+            etag: outcome.etag,
+            records: Vec::new(),
+        };
+        if outcome.writes.is_empty() && outcome.updates.is_empty() {
+            return Ok(applied);
+        }
+        model.head = None;
+        for write in &outcome.writes {
+            match write {
+                ScimWrite::Put(record) => tx.scim_put(record)?,
+                ScimWrite::Delete(kind, id) => {
+                    tx.scim_delete(*kind, id)?;
+                }
+            }
+        }
+        for update in &outcome.updates {
+            let before = model.directory.get(&update.id).cloned();
+            for event in Event::between(&update.id, before.as_ref(), update.after.as_ref()) {
+                let record = apply_in(&mut *tx, model, policy.as_ref(), &event, source, now, Some(mapping_hash))?;
+                if record.seq != 0 {
+                    applied.records.push(record);
+                }
+            }
+        }
+        let head = tx.head()?;
+        tx.commit()?;
+        model.head = Some(head);
+        Ok(applied)
+    }
+}
+
+/// Every SCIM user's identity derived with `mapping` (for a mapping change), by id; an
+/// identity on record without a SCIM user is left as it is.
+pub(super) fn derive_all(
+    tx: &mut dyn Transaction,
+    mapping: &Mapping,
+) -> Result<Vec<(String, Option<Identity>)>, LifecycleError> {
+    let users = tx.scim_list(ScimKind::User)?;
+    let groups = tx.scim_list(ScimKind::Group)?;
+    let mut member_of: BTreeMap<&str, Vec<&Json>> = BTreeMap::new();
+    for group in &groups {
+        if let Some(members) = group.body.get("members").and_then(Json::as_array) {
+            for member in members {
+                if let Some(id) = member.get("value").and_then(Json::as_str) {
+                    member_of.entry(id).or_default().push(&group.body);
+                }
+            }
+        }
+    }
+    Ok(users
+        .iter()
+        .map(|user| {
+            let groups = member_of.get(user.id.as_str()).cloned().unwrap_or_default();
+            (user.id.clone(), Some(mapping.identity(&user.id, &user.body, &groups)))
+        })
+        .collect())
+}
+
