@@ -31,15 +31,24 @@ pub(crate) struct Failure {
 
 impl Failure {
     fn input(message: impl Into<String>) -> Failure {
-        Failure { status: EXIT_INPUT, message: message.into() }
+        Failure {
+            status: EXIT_INPUT,
+            message: message.into(),
+        }
     }
 
     fn refused(message: impl Into<String>) -> Failure {
-        Failure { status: EXIT_POLICY, message: message.into() }
+        Failure {
+            status: EXIT_POLICY,
+            message: message.into(),
+        }
     }
 
     fn policy() -> Failure {
-        Failure { status: EXIT_POLICY, message: String::new() }
+        Failure {
+            status: EXIT_POLICY,
+            message: String::new(),
+        }
     }
 }
 
@@ -54,7 +63,10 @@ impl From<LifecycleError> for Failure {
 
 impl From<io::Error> for Failure {
     fn from(e: io::Error) -> Failure {
-        Failure::input(format!("cannot write to standard output: {}", describe_io_error(&e)))
+        Failure::input(format!(
+            "cannot write to standard output: {}",
+            describe_io_error(&e)
+        ))
     }
 }
 
@@ -83,7 +95,11 @@ pub(crate) fn finish(result: Result<(), Failure>) -> u8 {
 
 fn read_file(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| {
-        Failure::input(format!("cannot read `{}`: {}", path.display(), describe_io_error(&e)))
+        Failure::input(format!(
+            "cannot read `{}`: {}",
+            path.display(),
+            describe_io_error(&e)
+        ))
     })
 }
 
@@ -118,15 +134,24 @@ struct Progress {
 impl Progress {
     fn new(total: usize, what: &'static str) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} ({{eta}})")) {
+        if let Ok(style) =
+            ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} ({{eta}})"))
+        {
             bar.set_style(style);
         }
-        Progress { bar, started: Instant::now(), shown: false }
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: false,
+        }
     }
 
     fn inc(&mut self) {
         self.bar.inc(1);
-        if !self.shown && self.started.elapsed() > Duration::from_secs(1) && io::stderr().is_terminal() {
+        if !self.shown
+            && self.started.elapsed() > Duration::from_secs(1)
+            && io::stderr().is_terminal()
+        {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
@@ -143,10 +168,12 @@ impl Drop for Progress {
 fn catalogs(source: &SourceArgs) -> Result<(Directory, Inventory), Failure> {
     match (&source.directory, &source.inventory) {
         (Some(d), Some(i)) => {
-            let directory = Directory::from_json_lines(&read_file(d)?)
-                .map_err(|e| Failure::input(format!("{}: {}: {}", d.display(), e.path(), e.message())))?;
-            let inventory = Inventory::from_json_lines(&read_file(i)?)
-                .map_err(|e| Failure::input(format!("{}: {}: {}", i.display(), e.path(), e.message())))?;
+            let directory = Directory::from_json_lines(&read_file(d)?).map_err(|e| {
+                Failure::input(format!("{}: {}: {}", d.display(), e.path(), e.message()))
+            })?;
+            let inventory = Inventory::from_json_lines(&read_file(i)?).map_err(|e| {
+                Failure::input(format!("{}: {}: {}", i.display(), e.path(), e.message()))
+            })?;
             Ok((directory, inventory))
         }
         (None, None) => {
@@ -155,7 +182,9 @@ fn catalogs(source: &SourceArgs) -> Result<(Directory, Inventory), Failure> {
             let inventory = lifecycle.inventory()?.clone();
             Ok((directory, inventory))
         }
-        _ => Err(Failure::input("give both --directory and --inventory, or neither (to read --store)")),
+        _ => Err(Failure::input(
+            "give both --directory and --inventory, or neither (to read --store)",
+        )),
     }
 }
 
@@ -183,7 +212,9 @@ pub(crate) fn entitlements(args: &EntitlementsArgs) -> Result<(), Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut progress = Progress::new(ids.len(), "identities");
     for id in ids {
-        let Some(identity) = directory.get(&id) else { continue };
+        let Some(identity) = directory.get(&id) else {
+            continue;
+        };
         let reach = policy.entitlements(identity, &inventory);
         match args.format {
             Format::Json => {
@@ -194,7 +225,12 @@ pub(crate) fn entitlements(args: &EntitlementsArgs) -> Result<(), Failure> {
                 write_line(&mut out, &json!({"identity": id, "resources": resources}))?;
             }
             Format::Human => {
-                writeln!(out, "{id}: {} {}", reach.len(), crate::report::plural(reach.len(), "resource", "resources"))?;
+                writeln!(
+                    out,
+                    "{id}: {} {}",
+                    reach.len(),
+                    crate::report::plural(reach.len(), "resource", "resources")
+                )?;
                 for e in &reach {
                     writeln!(out, "  {:<30} {}", e.resource, reasons_text(&e.reasons))?;
                 }
@@ -210,7 +246,10 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<(), Failure> {
     let policy = compile(&args.policy)?;
     let (directory, inventory) = catalogs(&args.source)?;
     let Some(resource) = inventory.get(&args.resource) else {
-        return Err(Failure::refused(format!("no resource `{}` on record", args.resource)));
+        return Err(Failure::refused(format!(
+            "no resource `{}` on record",
+            args.resource
+        )));
     };
     let holders = policy.who_can(resource, &directory);
     let mut out = BufWriter::new(io::stdout().lock());
@@ -220,10 +259,19 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<(), Failure> {
                 .iter()
                 .map(|h| json!({"id": h.identity, "reasons": h.reasons}))
                 .collect();
-            write_line(&mut out, &json!({"resource": args.resource, "identities": identities}))?;
+            write_line(
+                &mut out,
+                &json!({"resource": args.resource, "identities": identities}),
+            )?;
         }
         Format::Human => {
-            writeln!(out, "{}: {} {}", args.resource, holders.len(), crate::report::plural(holders.len(), "identity", "identities"))?;
+            writeln!(
+                out,
+                "{}: {} {}",
+                args.resource,
+                holders.len(),
+                crate::report::plural(holders.len(), "identity", "identities")
+            )?;
             for h in &holders {
                 writeln!(out, "  {:<30} {}", h.identity, reasons_text(&h.reasons))?;
             }
@@ -240,12 +288,21 @@ pub(crate) fn impact_cmd(args: &ImpactArgs) -> Result<(), Failure> {
     let change = impact(&old, &new, &directory, &inventory);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
-        Format::Json => write_line(&mut out, &json!({"gained": change.gained, "lost": change.lost}))?,
+        Format::Json => write_line(
+            &mut out,
+            &json!({"gained": change.gained, "lost": change.lost}),
+        )?,
         Format::Human => {
             for (label, list) in [("gained", &change.gained), ("lost", &change.lost)] {
                 writeln!(out, "{label}: {}", list.len())?;
                 for p in list {
-                    writeln!(out, "  {:<24} {:<30} {}", p.identity, p.resource, reasons_text(&p.reasons))?;
+                    writeln!(
+                        out,
+                        "  {:<24} {:<30} {}",
+                        p.identity,
+                        p.resource,
+                        reasons_text(&p.reasons)
+                    )?;
                 }
             }
         }
@@ -267,7 +324,9 @@ pub(crate) fn import(args: &ImportArgs, resources: bool) -> Result<(), Failure> 
         incoming
             .iter()
             .filter_map(|(id, r)| match current.get(id) {
-                None => Some(Event::AddResource { resource: r.clone() }),
+                None => Some(Event::AddResource {
+                    resource: r.clone(),
+                }),
                 Some(old) if old == r => None,
                 Some(old) => Some(Event::ChangeResource {
                     id: id.to_string(),
@@ -349,7 +408,10 @@ pub(crate) fn scim_apply(args: &ScimApplyArgs) -> Result<(), Failure> {
                 write_line(&mut out, &scim_line(applied.status, &response, None))?;
             }
             for record in &applied.records {
-                write_line(&mut out, &scim_line(applied.status, &response, Some(record)))?;
+                write_line(
+                    &mut out,
+                    &scim_line(applied.status, &response, Some(record)),
+                )?;
             }
             out.flush()?;
             Ok(())
@@ -380,22 +442,37 @@ pub(crate) fn schedule(command: &ScheduleCommand) -> Result<(), Failure> {
         ScheduleCommand::List(store) => {
             let mut lifecycle = open(store)?;
             for s in lifecycle.scheduled()? {
-                write_line(&mut out, &json!({"id": s.id, "at": s.at.to_string(), "event": s.event}))?;
+                write_line(
+                    &mut out,
+                    &json!({"id": s.id, "at": s.at.to_string(), "event": s.event}),
+                )?;
             }
         }
         ScheduleCommand::Cancel { store, id } => {
             let mut lifecycle = open(store)?;
             let s = lifecycle.cancel(*id)?;
-            write_line(&mut out, &json!({"id": s.id, "at": s.at.to_string(), "event": s.event, "cancelled": true}))?;
+            write_line(
+                &mut out,
+                &json!({"id": s.id, "at": s.at.to_string(), "event": s.event, "cancelled": true}),
+            )?;
         }
         ScheduleCommand::Add { store, at, event } => {
             let at = parse_time(at)?;
             let text = read_file(event)?;
-            let event = Event::from_json(&text)
-                .map_err(|e| Failure::input(format!("{}: {}: {}", event.display(), e.path(), e.message())))?;
+            let event = Event::from_json(&text).map_err(|e| {
+                Failure::input(format!(
+                    "{}: {}: {}",
+                    event.display(),
+                    e.path(),
+                    e.message()
+                ))
+            })?;
             let mut lifecycle = open(store)?;
             let id = lifecycle.schedule(at, event.clone(), "cli")?;
-            write_line(&mut out, &json!({"id": id, "at": at.to_string(), "event": event}))?;
+            write_line(
+                &mut out,
+                &json!({"id": id, "at": at.to_string(), "event": event}),
+            )?;
         }
     }
     out.flush()?;
@@ -403,8 +480,11 @@ pub(crate) fn schedule(command: &ScheduleCommand) -> Result<(), Failure> {
 }
 
 fn parse_time(text: &str) -> Result<jiff::Timestamp, Failure> {
-    text.parse()
-        .map_err(|e| Failure::input(format!("`{text}` is not an RFC 3339 time (such as 2025-01-31T18:00:00Z): {e}")))
+    text.parse().map_err(|e| {
+        Failure::input(format!(
+            "`{text}` is not an RFC 3339 time (such as 2025-01-31T18:00:00Z): {e}"
+        ))
+    })
 }
 
 pub(crate) fn advance(args: &AdvanceArgs) -> Result<(), Failure> {

@@ -109,9 +109,15 @@ Exit status:
      command line is invalid"
     )]
     Authorize(AuthorizeArgs),
-    #[command(subcommand, about = "Import or export the identities of a store (JSON Lines)")]
+    #[command(
+        subcommand,
+        about = "Import or export the identities of a store (JSON Lines)"
+    )]
     Directory(CatalogCommand),
-    #[command(subcommand, about = "Import or export the resources of a store (JSON Lines)")]
+    #[command(
+        subcommand,
+        about = "Import or export the resources of a store (JSON Lines)"
+    )]
     Inventory(CatalogCommand),
     #[command(
         about = "Every resource an identity can reach, with the deciding rules",

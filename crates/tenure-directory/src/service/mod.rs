@@ -36,39 +36,60 @@ mod scim;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde_json::{json, Value as Json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tenure::lifecycle::{Directory, Event, Inventory, Scheduled, Subject};
 use tenure::{InputError, Policy};
 
 pub use self::scim::ScimApplied;
 use crate::mapping::Mapping;
-use crate::store::{self, JournalRecord, PolicyStamp, ScheduledRecord, Store, StoreError, Transaction};
+use crate::store::{
+    self, JournalRecord, PolicyStamp, ScheduledRecord, Store, StoreError, Transaction,
+};
 
 /// Why a lifecycle operation failed. Nothing was written.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LifecycleError {
     /// The store failed (open, read, write, commit).
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Store(#[from] StoreError),
     /// The event does not apply: unknown id, a join of an existing id, a bad change.
-    #[error("{0}")]
-    #[diagnostic(transparent)]
+    #[error(transparent)]
     Event(#[from] InputError),
     /// A SCIM request was refused (status, `scimType`, detail).
     #[error("{0}")]
-    #[diagnostic(code(tenure::scim::error))]
     Scim(#[from] crate::scim::ScimError),
     /// `cancel` of an id that is not (or no longer) scheduled.
     #[error("no event {0} is scheduled")]
-    #[diagnostic(code(tenure::lifecycle::unknown_scheduled))]
     NotScheduled(u64),
     /// A journal or schedule entry in the store does not read back as an event.
     #[error("stored event does not read back: {0}")]
-    #[diagnostic(code(tenure::lifecycle::corrupt_event))]
     CorruptEvent(String),
+}
+
+impl miette::Diagnostic for LifecycleError {
+    /// The inner error's stable code, or `tenure::lifecycle::unknown_scheduled` /
+    /// `tenure::lifecycle::corrupt_event`.
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            LifecycleError::Store(e) => miette::Diagnostic::code(e),
+            LifecycleError::Event(e) => miette::Diagnostic::code(e),
+            LifecycleError::Scim(e) => Some(Box::new(e.code())),
+            LifecycleError::NotScheduled(_) => {
+                Some(Box::new("tenure::lifecycle::unknown_scheduled"))
+            }
+            LifecycleError::CorruptEvent(_) => Some(Box::new("tenure::lifecycle::corrupt_event")),
+        }
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        match self {
+            LifecycleError::Store(e) => miette::Diagnostic::help(e),
+            LifecycleError::Event(e) => miette::Diagnostic::help(e),
+            _ => None,
+        }
+    }
 }
 
 /// An acknowledged event: its journal record (sequence number, access change).
@@ -171,7 +192,11 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails; the previous policy stays in force.
-    pub fn set_policy(&mut self, policy: Policy, hash_input: &str) -> Result<PolicyStamp, LifecycleError> {
+    pub fn set_policy(
+        &mut self,
+        policy: Policy,
+        hash_input: &str,
+    ) -> Result<PolicyStamp, LifecycleError> {
         let hash = if hash_input.starts_with("sha256:") {
             hash_input.to_string()
         } else {
@@ -181,7 +206,10 @@ impl Lifecycle {
         let mut tx = self.store.begin()?;
         let known = tx.meta_get(&format!("policy:{hash}"))?.is_some();
         let version = tx.policy_version(&hash)?;
-        let stamp = PolicyStamp { version, hash: hash.clone() };
+        let stamp = PolicyStamp {
+            version,
+            hash: hash.clone(),
+        };
         if !known {
             tx.meta_put(&format!("policy:{hash}"), &version.to_string())?;
             tx.append(&JournalRecord {
@@ -200,7 +228,10 @@ impl Lifecycle {
         }
         tx.commit()?;
         self.model.head = None;
-        self.policy = Some(InForce { policy, stamp: stamp.clone() });
+        self.policy = Some(InForce {
+            policy,
+            stamp: stamp.clone(),
+        });
         Ok(stamp)
     }
 
@@ -221,13 +252,22 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails; the previous mapping stays in force and nothing is written.
-    pub fn set_mapping(&mut self, mapping: Mapping, source: &str) -> Result<Vec<Recorded>, LifecycleError> {
+    pub fn set_mapping(
+        &mut self,
+        mapping: Mapping,
+        source: &str,
+    ) -> Result<Vec<Recorded>, LifecycleError> {
         let hash = mapping.content_hash();
         let mapping = Arc::new(mapping);
         let at = self.now();
         let mut recorded = Vec::new();
         {
-            let Lifecycle { store, model, policy, .. } = self;
+            let Lifecycle {
+                store,
+                model,
+                policy,
+                ..
+            } = self;
             let mut tx = store.begin()?;
             refresh(model, &mut *tx)?;
             model.head = None;
@@ -238,7 +278,15 @@ impl Lifecycle {
                     for (id, after) in targets {
                         let before = model.directory.get(&id).cloned();
                         for event in Event::between(&id, before.as_ref(), after.as_ref()) {
-                            recorded.push(apply_in(&mut *tx, model, policy.as_ref(), &event, source, at, Some(&hash))?);
+                            recorded.push(apply_in(
+                                &mut *tx,
+                                model,
+                                policy.as_ref(),
+                                &event,
+                                source,
+                                at,
+                                Some(&hash),
+                            )?);
                         }
                     }
                 }
@@ -262,7 +310,9 @@ impl Lifecycle {
     /// The event does not apply (nothing is written) or the store fails.
     pub fn apply(&mut self, event: Event, source: &str) -> Result<Recorded, LifecycleError> {
         let mut results = self.apply_batch(vec![event], source)?;
-        results.pop().unwrap_or_else(|| Err(LifecycleError::CorruptEvent("no result".into())))
+        results
+            .pop()
+            .unwrap_or_else(|| Err(LifecycleError::CorruptEvent("no result".into())))
     }
 
     /// Applies several events in one transaction (group commit: one durable write for
@@ -272,15 +322,33 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails: nothing of the batch is written.
-    pub fn apply_batch(&mut self, events: Vec<Event>, source: &str) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+    pub fn apply_batch(
+        &mut self,
+        events: Vec<Event>,
+        source: &str,
+    ) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
         let at = self.now();
-        let Lifecycle { store, model, policy, mapping_hash, .. } = self;
+        let Lifecycle {
+            store,
+            model,
+            policy,
+            mapping_hash,
+            ..
+        } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
         model.head = None;
         let mut results = Vec::with_capacity(events.len());
         for event in &events {
-            results.push(apply_in(&mut *tx, model, policy.as_ref(), event, source, at, Some(mapping_hash.as_str())));
+            results.push(apply_in(
+                &mut *tx,
+                model,
+                policy.as_ref(),
+                event,
+                source,
+                at,
+                Some(mapping_hash.as_str()),
+            ));
         }
         let head = tx.head()?;
         tx.commit()?;
@@ -292,7 +360,12 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails.
-    pub fn schedule(&mut self, at: Timestamp, event: Event, source: &str) -> Result<u64, LifecycleError> {
+    pub fn schedule(
+        &mut self,
+        at: Timestamp,
+        event: Event,
+        source: &str,
+    ) -> Result<u64, LifecycleError> {
         let created = self.now();
         let mut tx = self.store.begin()?;
         let id = tx.schedule_add(&ScheduledRecord {
@@ -340,8 +413,17 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails: nothing is applied.
-    pub fn advance(&mut self, now: Timestamp) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
-        let Lifecycle { store, model, policy, mapping_hash, .. } = self;
+    pub fn advance(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+        let Lifecycle {
+            store,
+            model,
+            policy,
+            mapping_hash,
+            ..
+        } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
         model.head = None;
@@ -352,7 +434,15 @@ impl Lifecycle {
             }
             tx.schedule_remove(record.id)?;
             let result = match scheduled_of(record) {
-                Ok(s) => apply_in(&mut *tx, model, policy.as_ref(), &s.event, "schedule", s.at, Some(mapping_hash.as_str())),
+                Ok(s) => apply_in(
+                    &mut *tx,
+                    model,
+                    policy.as_ref(),
+                    &s.event,
+                    "schedule",
+                    s.at,
+                    Some(mapping_hash.as_str()),
+                ),
                 Err(e) => Err(e),
             };
             results.push(result);
@@ -456,7 +546,9 @@ fn apply_in(
         true => {
             let applied = model.inventory.apply(event)?;
             let id = event_resource_id(event, &applied);
-            let change = policy.map(|p| p.policy.resource_access_change(&applied, &model.directory)).unwrap_or_default();
+            let change = policy
+                .map(|p| p.policy.resource_access_change(&applied, &model.directory))
+                .unwrap_or_default();
             let write = match &applied.after {
                 Some(r) => tx.put_resource(&id, r),
                 None => tx.delete_resource(&id).map(|_| ()),
@@ -465,12 +557,20 @@ fn apply_in(
                 undo_inventory(model, &id, applied.before);
                 return Err(e.into());
             }
-            (None, Some(id), applied.changed(), json!(change.gained), json!(change.lost))
+            (
+                None,
+                Some(id),
+                applied.changed(),
+                json!(change.gained),
+                json!(change.lost),
+            )
         }
         false => {
             let applied = model.directory.apply(event)?;
             let id = event_identity_id(event, &applied);
-            let change = policy.map(|p| p.policy.identity_access_change(&applied, &model.inventory)).unwrap_or_default();
+            let change = policy
+                .map(|p| p.policy.identity_access_change(&applied, &model.inventory))
+                .unwrap_or_default();
             let write = match &applied.after {
                 Some(i) if applied.changed() => tx.put_identity(&id, i),
                 Some(_) => Ok(()),
@@ -480,7 +580,13 @@ fn apply_in(
                 undo_directory(model, &id, applied.before);
                 return Err(e.into());
             }
-            (Some(id), None, applied.changed(), json!(change.gained), json!(change.lost))
+            (
+                Some(id),
+                None,
+                applied.changed(),
+                json!(change.gained),
+                json!(change.lost),
+            )
         }
     };
     let mut record = JournalRecord {
@@ -511,7 +617,10 @@ fn apply_in(
     Ok(record)
 }
 
-fn event_identity_id(event: &Event, applied: &tenure::lifecycle::Applied<tenure::Identity>) -> String {
+fn event_identity_id(
+    event: &Event,
+    applied: &tenure::lifecycle::Applied<tenure::Identity>,
+) -> String {
     match event.subject() {
         Some(Subject::Identity(id)) => id.to_string(),
         _ => applied
@@ -523,7 +632,10 @@ fn event_identity_id(event: &Event, applied: &tenure::lifecycle::Applied<tenure:
     }
 }
 
-fn event_resource_id(event: &Event, applied: &tenure::lifecycle::Applied<tenure::Resource>) -> String {
+fn event_resource_id(
+    event: &Event,
+    applied: &tenure::lifecycle::Applied<tenure::Resource>,
+) -> String {
     match event.subject() {
         Some(Subject::Resource(id)) => id.to_string(),
         _ => applied

@@ -57,9 +57,20 @@ impl Lifecycle {
     /// # Errors
     /// [`LifecycleError::Scim`] for a refused request (its status, `scimType` and
     /// detail); a store failure. Nothing is written on error.
-    pub fn scim(&mut self, request: &ScimRequest, source: &str) -> Result<ScimApplied, LifecycleError> {
+    pub fn scim(
+        &mut self,
+        request: &ScimRequest,
+        source: &str,
+    ) -> Result<ScimApplied, LifecycleError> {
         let now = self.now();
-        let Lifecycle { store, model, policy, mapping, mapping_hash, .. } = self;
+        let Lifecycle {
+            store,
+            model,
+            policy,
+            mapping,
+            mapping_hash,
+            ..
+        } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
         let context = Context {
@@ -90,7 +101,15 @@ impl Lifecycle {
         for update in &outcome.updates {
             let before = model.directory.get(&update.id).cloned();
             for event in Event::between(&update.id, before.as_ref(), update.after.as_ref()) {
-                let record = apply_in(&mut *tx, model, policy.as_ref(), &event, source, now, Some(mapping_hash))?;
+                let record = apply_in(
+                    &mut *tx,
+                    model,
+                    policy.as_ref(),
+                    &event,
+                    source,
+                    now,
+                    Some(mapping_hash),
+                )?;
                 if record.seq != 0 {
                     applied.records.push(record);
                 }
@@ -125,8 +144,10 @@ pub(super) fn derive_all(
         .iter()
         .map(|user| {
             let groups = member_of.get(user.id.as_str()).cloned().unwrap_or_default();
-            (user.id.clone(), Some(mapping.identity(&user.id, &user.body, &groups)))
+            (
+                user.id.clone(),
+                Some(mapping.identity(&user.id, &user.body, &groups)),
+            )
         })
         .collect())
 }
-
