@@ -148,6 +148,20 @@ impl ScimRequest {
         self
     }
 
+    /// The request file form [`Self::from_json`] reads back:
+    /// `{"method", "path", "body", "if_match"}` (`if_match` only when set).
+    pub fn to_json(&self) -> Value {
+        let mut out = serde_json::json!({
+            "method": self.method,
+            "path": self.path,
+            "body": self.body.clone().unwrap_or(Value::Null),
+        });
+        if let (Some(tag), Some(map)) = (&self.if_match, out.as_object_mut()) {
+            map.insert("if_match".into(), Value::String(tag.clone()));
+        }
+        out
+    }
+
     /// Reads a request file: `{"method", "path", "body"?}`, optionally with `if_match`,
     /// and `headers` (whose `If-Match`, in any case, is used when `if_match` is absent),
     /// `source` and `note`, which are ignored. A `null` or absent body is no body.

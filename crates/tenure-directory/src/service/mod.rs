@@ -43,6 +43,7 @@ use tenure::{InputError, Policy};
 
 pub use self::scim::ScimApplied;
 use crate::mapping::Mapping;
+use crate::scim::ScimRequest;
 use crate::store::{
     self, JournalRecord, PolicyStamp, ScheduledRecord, Store, StoreError, Transaction,
 };
@@ -181,9 +182,10 @@ impl Lifecycle {
         self.clock = Box::new(clock);
     }
 
-    /// What the clock says now.
+    /// What the clock says now, to the microsecond (the store's precision, so that
+    /// what a response shows is what a later read returns).
     pub fn now(&self) -> Timestamp {
-        (self.clock)()
+        store::truncate_to_micros((self.clock)())
     }
 
     /// Puts `policy` in force for access changes, registering its content hash (from
@@ -379,15 +381,13 @@ impl Lifecycle {
         Ok(id)
     }
 
-    /// Every scheduled event, in time order.
+    /// Every scheduled entry (events and SCIM requests), in time order.
     ///
     /// # Errors
-    /// The store fails, or a stored event no longer reads.
-    pub fn scheduled(&mut self) -> Result<Vec<Scheduled>, LifecycleError> {
+    /// The store fails.
+    pub fn scheduled(&mut self) -> Result<Vec<ScheduledRecord>, LifecycleError> {
         let mut tx = self.store.begin()?;
-        let list = tx.schedule_list()?;
-        drop(tx);
-        list.into_iter().map(scheduled_of).collect()
+        Ok(tx.schedule_list()?)
     }
 
     /// Cancels a scheduled event.
@@ -395,7 +395,7 @@ impl Lifecycle {
     /// # Errors
     /// No event with this id is scheduled (`tenure::lifecycle::unknown_scheduled`), or
     /// the store fails.
-    pub fn cancel(&mut self, id: u64) -> Result<Scheduled, LifecycleError> {
+    pub fn cancel(&mut self, id: u64) -> Result<ScheduledRecord, LifecycleError> {
         let mut tx = self.store.begin()?;
         let found = tx.schedule_list()?.into_iter().find(|r| r.id == id);
         let Some(record) = found else {
@@ -403,53 +403,71 @@ impl Lifecycle {
         };
         tx.schedule_remove(id)?;
         tx.commit()?;
-        scheduled_of(record)
+        Ok(record)
     }
 
-    /// Applies every scheduled event due at `now` (at or before it), in time order, each
-    /// journaled with source `schedule` at its own effective time, in one transaction. A
-    /// due event that no longer applies (its identity was purged) is removed from the
-    /// schedule and reported as an error in its place.
+    /// Schedules a SCIM request to apply at `at` (an IdP's deactivation effective at
+    /// the end of someone's last day); returns its id. When due it applies exactly as
+    /// [`Lifecycle::scim`] would, journaled with source `schedule`.
     ///
     /// # Errors
-    /// The store fails: nothing is applied.
-    pub fn advance(
-        &mut self,
-        now: Timestamp,
-    ) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
-        let Lifecycle {
-            store,
-            model,
-            policy,
-            mapping_hash,
-            ..
-        } = self;
-        let mut tx = store.begin()?;
-        refresh(model, &mut *tx)?;
-        model.head = None;
+    /// The store fails.
+    pub fn schedule_scim(&mut self, at: Timestamp, request: &ScimRequest) -> Result<u64, LifecycleError> {
+        let created = self.now();
+        let mut tx = self.store.begin()?;
+        let id = tx.schedule_add(&ScheduledRecord {
+            id: 0,
+            at,
+            source: "scim".into(),
+            event: json!({"scim": request.to_json()}),
+            created,
+        })?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Applies every scheduled entry due at `now` (at or before it), in time order, each
+    /// in its own transaction with its journal records (source `schedule`, stamped with
+    /// the entry's effective time). An entry that no longer applies (its identity was
+    /// purged, its SCIM request is refused) is removed from the schedule and reported as
+    /// an error in its place; the others still apply.
+    ///
+    /// # Errors
+    /// The store fails: the entries applied before stay applied.
+    pub fn advance(&mut self, now: Timestamp) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+        let mapping = Arc::clone(&self.mapping);
+        let mapping_hash = self.mapping_hash.clone();
         let mut results = Vec::new();
-        for record in tx.schedule_list()? {
-            if record.at > now {
+        loop {
+            let Lifecycle { store, model, policy, .. } = self;
+            let mut tx = store.begin()?;
+            let Some(entry) = tx.schedule_list()?.into_iter().next().filter(|e| e.at <= now) else {
                 break;
-            }
-            tx.schedule_remove(record.id)?;
-            let result = match scheduled_of(record) {
-                Ok(s) => apply_in(
-                    &mut *tx,
-                    model,
-                    policy.as_ref(),
-                    &s.event,
-                    "schedule",
-                    s.at,
-                    Some(mapping_hash.as_str()),
-                ),
+            };
+            refresh(model, &mut *tx)?;
+            model.head = None;
+            tx.schedule_remove(entry.id)?;
+            let applied = match planned(&entry) {
+                Ok(Planned::Event(event)) => apply_in(&mut *tx, model, policy.as_ref(), &event, "schedule", entry.at, Some(&mapping_hash)).map(|r| vec![r]),
+                Ok(Planned::Scim(request)) => scim::scim_in(&mut *tx, model, policy.as_ref(), &mapping, &mapping_hash, &request, "schedule", entry.at).map(|a| a.result.records),
                 Err(e) => Err(e),
             };
-            results.push(result);
+            match applied {
+                Ok(records) => {
+                    let head = tx.head()?;
+                    tx.commit()?;
+                    model.head = Some(head);
+                    results.extend(records.into_iter().filter(|r| r.seq != 0).map(Ok));
+                }
+                Err(e) => {
+                    drop(tx);
+                    let mut tx = store.begin()?;
+                    tx.schedule_remove(entry.id)?;
+                    tx.commit()?;
+                    results.push(Err(e));
+                }
+            }
         }
-        let head = tx.head()?;
-        tx.commit()?;
-        model.head = Some(head);
         Ok(results)
     }
 
@@ -514,6 +532,21 @@ fn refresh(model: &mut Model, tx: &mut dyn Transaction) -> Result<(), LifecycleE
         head: Some(head),
     };
     Ok(())
+}
+
+/// What a schedule entry holds: a lifecycle event, or a SCIM request (`{"scim": …}`).
+enum Planned {
+    Event(Event),
+    Scim(ScimRequest),
+}
+
+fn planned(record: &ScheduledRecord) -> Result<Planned, LifecycleError> {
+    match record.event.get("scim") {
+        Some(request) => ScimRequest::from_json(&request.to_string())
+            .map(Planned::Scim)
+            .map_err(|e| LifecycleError::CorruptEvent(format!("scheduled request {}: {e}", record.id))),
+        None => scheduled_of(record.clone()).map(|s| Planned::Event(s.event)),
+    }
 }
 
 fn scheduled_of(record: ScheduledRecord) -> Result<Scheduled, LifecycleError> {

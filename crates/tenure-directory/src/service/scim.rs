@@ -8,7 +8,11 @@ use serde_json::Value as Json;
 use tenure::lifecycle::Event;
 use tenure::Identity;
 
-use super::{apply_in, refresh, Lifecycle, LifecycleError, Recorded};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::{apply_in, refresh, InForce, Lifecycle, LifecycleError, Model, Recorded};
 use crate::mapping::Mapping;
 use crate::scim::{self, Context, ScimData, ScimError, ScimRequest, ScimWrite};
 use crate::store::{ScimKind, ScimRecord, Transaction};
@@ -63,63 +67,72 @@ impl Lifecycle {
         source: &str,
     ) -> Result<ScimApplied, LifecycleError> {
         let now = self.now();
-        let Lifecycle {
-            store,
-            model,
-            policy,
-            mapping,
-            mapping_hash,
-            ..
-        } = self;
+        let mapping = Arc::clone(&self.mapping);
+        let mapping_hash = self.mapping_hash.clone();
+        let Lifecycle { store, model, policy, .. } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
-        let context = Context {
-            mapping,
-            now,
-            base_url: "/scim/v2",
-        };
-        let outcome = scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?;
-        let mut applied = ScimApplied {
-            status: outcome.status,
-            response: outcome.response,
-            location: outcome.location,
-            etag: outcome.etag,
-            records: Vec::new(),
-        };
-        if outcome.writes.is_empty() && outcome.updates.is_empty() {
-            return Ok(applied);
+        let applied = scim_in(&mut *tx, model, policy.as_ref(), &mapping, &mapping_hash, request, source, now)?;
+        if applied.wrote {
+            let head = tx.head()?;
+            tx.commit()?;
+            model.head = Some(head);
         }
-        model.head = None;
-        for write in &outcome.writes {
-            match write {
-                ScimWrite::Put(record) => tx.scim_put(record)?,
-                ScimWrite::Delete(kind, id) => {
-                    tx.scim_delete(*kind, id)?;
-                }
-            }
-        }
-        for update in &outcome.updates {
-            let before = model.directory.get(&update.id).cloned();
-            for event in Event::between(&update.id, before.as_ref(), update.after.as_ref()) {
-                let record = apply_in(
-                    &mut *tx,
-                    model,
-                    policy.as_ref(),
-                    &event,
-                    source,
-                    now,
-                    Some(mapping_hash),
-                )?;
-                if record.seq != 0 {
-                    applied.records.push(record);
-                }
-            }
-        }
-        let head = tx.head()?;
-        tx.commit()?;
-        model.head = Some(head);
-        Ok(applied)
+        Ok(applied.result)
     }
+}
+
+/// A SCIM request applied inside a transaction, and whether it wrote anything.
+pub(super) struct InTransaction {
+    pub(super) result: ScimApplied,
+    pub(super) wrote: bool,
+}
+
+/// Applies one SCIM request inside `tx`: the translation's record writes, then each
+/// affected user's events with their journal records. On error the caller must roll
+/// the transaction back (some writes may have happened); the model is then stale.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scim_in(
+    tx: &mut dyn Transaction,
+    model: &mut Model,
+    policy: Option<&InForce>,
+    mapping: &Mapping,
+    mapping_hash: &str,
+    request: &ScimRequest,
+    source: &str,
+    now: Timestamp,
+) -> Result<InTransaction, LifecycleError> {
+    let context = Context { mapping, now, base_url: "/scim/v2" };
+    let outcome = scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?;
+    let mut result = ScimApplied {
+        status: outcome.status,
+        response: outcome.response,
+        location: outcome.location,
+        etag: outcome.etag,
+        records: Vec::new(),
+    };
+    if outcome.writes.is_empty() && outcome.updates.is_empty() {
+        return Ok(InTransaction { result, wrote: false });
+    }
+    model.head = None;
+    for write in &outcome.writes {
+        match write {
+            ScimWrite::Put(record) => tx.scim_put(record)?,
+            ScimWrite::Delete(kind, id) => {
+                tx.scim_delete(*kind, id)?;
+            }
+        }
+    }
+    for update in &outcome.updates {
+        let before = model.directory.get(&update.id).cloned();
+        for event in Event::between(&update.id, before.as_ref(), update.after.as_ref()) {
+            let record = apply_in(&mut *tx, model, policy, &event, source, now, Some(mapping_hash))?;
+            if record.seq != 0 {
+                result.records.push(record);
+            }
+        }
+    }
+    Ok(InTransaction { result, wrote: true })
 }
 
 /// Every SCIM user's identity derived with `mapping` (for a mapping change), by id; an
