@@ -12,10 +12,12 @@ use tenure_directory::store::{self, ScimKind, StoreError, SCHEMA_VERSION};
 use super::conformance;
 use super::support::postgres::{start, PgCluster};
 
+type Check = fn(&PgCluster);
+
 #[test]
 fn postgres_backend() {
     let Some(cluster) = start() else { return };
-    let checks: &[(&str, fn(&PgCluster))] = &[
+    let checks: &[(&str, Check)] = &[
         ("conformance", |c| conformance::run(&|| c.fresh_database())),
         ("new_store", new_store),
         ("version_0_is_migrated", version_0_is_migrated),

@@ -16,7 +16,7 @@ fn conformance() {
         let n = n.fetch_add(1, Ordering::SeqCst);
         let path = dir.path().join(format!("store-{n}.db"));
         // Both spellings of an address.
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             format!("sqlite:{}", path.display())
         } else {
             path.display().to_string()
