@@ -48,9 +48,7 @@ impl SqliteStore {
         };
         let mut conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(open_error)?;
+        let mode = wal_mode(&conn).map_err(open_error)?;
         if !mode.eq_ignore_ascii_case("wal") && path != Path::new(":memory:") {
             return Err(StoreError::Open {
                 address,
@@ -71,6 +69,26 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
         })
+    }
+}
+
+/// Switches `conn` to WAL mode and returns the journal mode now in force.
+///
+/// SQLite answers `SQLITE_BUSY` to the switch without consulting the busy handler when
+/// another connection is creating the same new file at that moment, so this retries
+/// for up to [`BUSY_TIMEOUT`] itself.
+fn wal_mode(conn: &Connection) -> Result<String, rusqlite::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
     }
 }
 

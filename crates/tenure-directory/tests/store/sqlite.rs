@@ -206,3 +206,29 @@ fn unreadable_rows_are_errors_naming_table_and_key() {
     // Other rows still read.
     assert_eq!(tx.identity("nobody").unwrap(), None);
 }
+
+#[test]
+fn concurrent_first_opens_of_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = format!("sqlite:{}", dir.path().join("race.db").display());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let address = address.clone();
+            std::thread::spawn(move || {
+                let mut store = store::open(&address)?;
+                let mut tx = store.begin()?;
+                let seq = tx.append(&tenure_directory::store::JournalRecord::from_json_line(
+                    r#"{"seq":0,"at":"2025-01-01T00:00:00Z","source":"cli","event":"join","change":{},"gained":[],"lost":[]}"#,
+                )?)?;
+                tx.commit()?;
+                Ok::<u64, StoreError>(seq)
+            })
+        })
+        .collect();
+    let mut seqs: Vec<u64> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+}
