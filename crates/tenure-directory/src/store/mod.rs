@@ -55,7 +55,8 @@
 //!   and a 5 s busy timeout.
 //! * **Exact round trips.** Entities are stored as their JSON text and read back with
 //!   `from_json`; SCIM bodies and journal JSON are stored as text, so unknown extension
-//!   attributes survive. Timestamps are stored as integer microseconds since the Unix
+//!   attributes survive (one caveat: `serde_json`, built without its `float_roundtrip`
+//!   feature, may read a float with a long decimal form back one ulp off). Timestamps are stored as integer microseconds since the Unix
 //!   epoch: finer digits are truncated (toward zero, see [`truncate_to_micros`]), on both
 //!   backends alike. Keys (ids) sort bytewise, as Rust's `str` does, on both backends.
 //! * **Honest failure.** A row that no longer reads is a [`StoreError::CorruptRow`]
@@ -125,7 +126,7 @@ impl FromStr for Address {
         };
         if let Some(path) = input.strip_prefix("sqlite:") {
             if path.is_empty() {
-                return Err(refuse("`sqlite:` needs a path, as in `sqlite:PATH`".into()));
+                return Err(refuse(format!("`sqlite:` needs a path; {ACCEPTED}")));
             }
             return Ok(Address::Sqlite(PathBuf::from(path)));
         }
@@ -133,18 +134,17 @@ impl FromStr for Address {
             return Ok(Address::Postgres(input.to_string()));
         }
         if input.is_empty() {
-            return Err(refuse(
-                "it is empty; expected `sqlite:PATH`, a bare PATH, `postgres://…` or `postgresql://…`".into(),
-            ));
+            return Err(refuse(format!("it is empty; {ACCEPTED}")));
         }
         if let Some(scheme) = scheme(input) {
-            return Err(refuse(format!(
-                "unknown scheme `{scheme}:`; expected `sqlite:PATH`, a bare PATH, `postgres://…` or `postgresql://…`"
-            )));
+            return Err(refuse(format!("unknown scheme `{scheme}:`; {ACCEPTED}")));
         }
         Ok(Address::Sqlite(PathBuf::from(input)))
     }
 }
+
+/// The accepted forms of a store address, for messages.
+const ACCEPTED: &str = "expected `sqlite:PATH`, a bare PATH, `postgres://…` or `postgresql://…`";
 
 /// The URL scheme `input` starts with, if any: letters, digits, `+`, `-` and `.` after a
 /// letter, then `:`. A single letter is a Windows drive, not a scheme.

@@ -80,7 +80,8 @@ pub(crate) fn migrate(
     let found = match found {
         Some(version) => version,
         None => {
-            let tables = db.tables(TABLES)?;
+            let mut tables = db.tables(TABLES)?;
+            tables.sort();
             if !tables.is_empty() {
                 return Err(StoreError::Unversioned {
                     address: address.to_string(),

@@ -48,9 +48,7 @@ impl SqliteStore {
         };
         let mut conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(open_error)?;
+        let mode = wal_mode(&conn).map_err(open_error)?;
         if !mode.eq_ignore_ascii_case("wal") && path != Path::new(":memory:") {
             return Err(StoreError::Open {
                 address,
@@ -71,6 +69,26 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
         })
+    }
+}
+
+/// Switches `conn` to WAL mode and returns the journal mode now in force.
+///
+/// SQLite answers `SQLITE_BUSY` to the switch without consulting the busy handler when
+/// another connection is creating the same new file at that moment, so this retries
+/// for up to [`BUSY_TIMEOUT`] itself.
+fn wal_mode(conn: &Connection) -> Result<String, rusqlite::Error> {
+    let start = std::time::Instant::now();
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
     }
 }
 
@@ -522,5 +540,131 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().map_err(failed("commit"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version 1 as released, then a version 2 that this build does not have: the runner
+    /// must apply exactly the missing steps, in order, atomically.
+    fn with_v2(v2_sql: &'static str) -> Vec<Migration> {
+        let mut migrations = schema::MIGRATIONS.to_vec();
+        migrations.push(Migration {
+            version: 2,
+            sqlite: v2_sql,
+            postgres: "",
+        });
+        migrations
+    }
+
+    fn version(path: &Path) -> i64 {
+        Connection::open(path)
+            .and_then(|c| c.query_row("SELECT version FROM schema_version", [], |r| r.get(0)))
+            .unwrap()
+    }
+
+    #[test]
+    fn an_older_store_gets_the_missing_steps_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.meta_put("k", "v").unwrap();
+        tx.commit().unwrap();
+        drop(store);
+        assert_eq!(version(&path), 1);
+
+        // Version 2 runs on the version 1 store (version 1's CREATE TABLEs would fail if
+        // they ran again).
+        let migrations = with_v2(
+            "ALTER TABLE meta ADD COLUMN note TEXT;
+             CREATE TABLE extra (id INTEGER PRIMARY KEY) STRICT;",
+        );
+        let mut store = SqliteStore::open_with(&path, &migrations).unwrap();
+        assert_eq!(
+            store.begin().unwrap().meta_get("k").unwrap().as_deref(),
+            Some("v")
+        );
+        drop(store);
+        assert_eq!(version(&path), 2);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("INSERT INTO extra VALUES (1); UPDATE meta SET note = 'n';")
+            .unwrap();
+
+        // Opening again with the same list changes nothing; this build (version 1 only)
+        // refuses the store.
+        SqliteStore::open_with(&path, &migrations).unwrap();
+        let error = SqliteStore::open(&path).err().unwrap();
+        assert!(
+            matches!(
+                error,
+                StoreError::NewerSchema {
+                    found: 2,
+                    known: 1,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_new_store_runs_every_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let migrations = with_v2("CREATE TABLE extra (id INTEGER PRIMARY KEY) STRICT;");
+        SqliteStore::open_with(&path, &migrations).unwrap();
+        assert_eq!(version(&path), 2);
+    }
+
+    #[test]
+    fn a_failing_step_leaves_the_store_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let migrations = with_v2(
+            "CREATE TABLE extra (id INTEGER PRIMARY KEY) STRICT;
+             THIS IS NOT SQL;",
+        );
+        let error = SqliteStore::open_with(&path, &migrations).err().unwrap();
+        assert_eq!(error.code(), "tenure::store::backend");
+        assert!(
+            error.to_string().contains("migrate to schema version 2"),
+            "{error}"
+        );
+        assert_eq!(version(&path), 1);
+        let conn = Connection::open(&path).unwrap();
+        let extra: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'extra')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!extra, "the failed step's first statement was rolled back");
+        // And the store still opens at version 1.
+        SqliteStore::open(&path).unwrap();
+    }
+
+    #[test]
+    fn every_table_of_a_new_store_is_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let mut statement = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let mut tables: Vec<String> = statement
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        tables.retain(|t| t != schema::VERSION_TABLE);
+        let mut known: Vec<&str> = schema::TABLES.to_vec();
+        known.sort_unstable();
+        assert_eq!(tables, known);
     }
 }
