@@ -1,290 +1,232 @@
-//! The Happy Place Company: one employee's joiner–mover–leaver lifecycle.
+//! The Happy Place Company: one employee's joiner–mover–leaver lifecycle, driven by SCIM.
 //!
-//! Pamela joins in October 2022 as a DevOps Engineer, moves to Cloud Engineer in
-//! September 2023 and leaves in January 2025. At each stage the proxy rebuilds her
-//! identity from what Okta and HR say about her (her Okta groups decide her role), asks
-//! the policy in `happy_place.tenure` about every resource in `inventory.json`, and
-//! prints what she can reach, the rule that decided each answer, and what changed since
-//! the previous stage.
+//! Okta provisions Pamela into Tenure the way it provisions any SCIM app: it creates her
+//! account in October 2022 and pushes her group, replaces her profile when she moves to
+//! Cloud Engineering in September 2023, deactivates her at the end of her last day
+//! (31 January 2025, 18:00 UTC — scheduled ahead, applied when the clock passes it) and
+//! deletes her account in March 2025. The requests are the files in `examples/scim/`,
+//! shaped as Okta sends them; `examples/scim/mapping.toml` derives her `role` from her
+//! title.
 //!
-//! Run it with `cargo run --example jml` (the policy and inventory are compiled into the
-//! binary, so it works from any directory).
+//! Every request goes through [`tenure_directory::Lifecycle`] on an embedded SQLite store
+//! in a temporary directory: it becomes lifecycle events (join, move, leave, purge), each
+//! committed with its journal record and the exact access it changed under the policy in
+//! `happy_place.tenure` over the resources in `inventory.json`. At the end: her
+//! entitlements (none) and the journal.
+//!
+//! Run it with `cargo run --example jml` (policy, inventory and requests are compiled into
+//! the binary, so it works from any directory).
 
-use std::collections::BTreeSet;
 use std::error::Error;
+use std::sync::{Arc, Mutex};
 
-use tenure::{DecidedBy, Decision, Identity, Policy, Resource, UnknownCause};
+use serde_json::Value as Json;
+use tenure::lifecycle::{Event, Timestamp};
+use tenure::{Policy, Resource};
+use tenure_directory::mapping::Mapping;
+use tenure_directory::scim::ScimRequest;
+use tenure_directory::{policy_hash, Lifecycle, Recorded};
 
 /// The policy, as a proxy would load it from disk.
 const POLICY: &str = include_str!("happy_place.tenure");
-/// The resources the proxy fronts: databases, SSH hosts, clusters, desktops, consoles.
+/// The resources behind the proxy: databases, SSH hosts, clusters, desktops, consoles.
 const INVENTORY: &str = include_str!("inventory.json");
+/// Okta's attribute mapping for the Happy Place app.
+const MAPPING: &str = include_str!("scim/mapping.toml");
 
-/// What the identity provider (Okta) and HR say about a person at one moment.
-struct Profile {
-    login: &'static str,
-    /// Okta's account status: `ACTIVE`, `DEPROVISIONED`, ...
-    okta_status: &'static str,
-    okta_groups: &'static [&'static str],
-    /// From the HR system.
-    department: &'static str,
-    /// Security clearance from HR; `None` while vetting is still pending.
-    clearance: Option<i64>,
-    mfa_enrolled: bool,
-}
+const CREATE_USER: &str = include_str!("scim/01-create-user.json");
+const CREATE_GROUP_DEVOPS: &str = include_str!("scim/02-create-group-devops.json");
+const PUT_USER_MOVER: &str = include_str!("scim/03-put-user-mover.json");
+const REMOVE_FROM_DEVOPS: &str = include_str!("scim/04-patch-group-devops-remove.json");
+const CREATE_GROUP_CLOUD: &str = include_str!("scim/05-create-group-cloud.json");
+const DEACTIVATE_USER: &str = include_str!("scim/06-patch-user-deactivate.json");
+const DELETE_USER: &str = include_str!("scim/07-delete-user.json");
 
-/// Attribute derivation: the Okta group that makes someone a member of a role.
-const GROUP_ROLES: &[(&str, &str)] = &[
-    ("okta-devops", "DevOpsEngineer"),
-    ("okta-cloud", "CloudEngineer"),
-    ("okta-dba", "DBA"),
-    ("okta-sre", "SRE"),
-];
+/// The ids the service assigned so far, substituted for `{{name}}` in later requests
+/// (Okta reads them from the responses the same way).
+#[derive(Default)]
+struct Ids(Vec<(&'static str, String)>);
 
-/// The role an Okta group list maps to, if any (the first mapped group wins).
-fn role_of(groups: &[&str]) -> Option<(&'static str, &'static str)> {
-    GROUP_ROLES
-        .iter()
-        .find(|(group, _)| groups.contains(group))
-        .copied()
-}
-
-/// Builds the identity the policy sees from the upstream profile.
-fn derive_identity(p: &Profile) -> Identity {
-    let mut identity = Identity::new()
-        .with("id", p.login)
-        .with("status", p.okta_status.to_ascii_lowercase())
-        .with_set("groups", p.okta_groups.iter().copied())
-        .with("department", p.department)
-        .with("mfa_enrolled", p.mfa_enrolled);
-    if let Some((_, role)) = role_of(p.okta_groups) {
-        identity = identity.with("role", role);
-    }
-    if let Some(level) = p.clearance {
-        identity = identity.with("clearance", level);
-    }
-    identity
-}
-
-/// One step of the lifecycle.
-struct Stage {
-    date: &'static str,
-    event: &'static str,
-    story: &'static str,
-    profile: Profile,
-}
-
-fn stages() -> [Stage; 3] {
-    [
-        Stage {
-            date: "3 October 2022",
-            event: "JOINER",
-            story: "Pamela joins the Platform department as a DevOps Engineer. Okta puts her \
-                    in okta-devops; her security vetting is still pending, so HR has no \
-                    clearance on file.",
-            profile: Profile {
-                login: "pamela",
-                okta_status: "ACTIVE",
-                okta_groups: &["everyone", "okta-devops"],
-                department: "Platform",
-                clearance: None,
-                mfa_enrolled: true,
-            },
-        },
-        Stage {
-            date: "1 September 2023",
-            event: "MOVER",
-            story: "Pamela moves to the Cloud department as a Cloud Engineer. Okta swaps \
-                    okta-devops for okta-cloud; her vetting has come through at level 3.",
-            profile: Profile {
-                login: "pamela",
-                okta_status: "ACTIVE",
-                okta_groups: &["everyone", "okta-cloud"],
-                department: "Cloud",
-                clearance: Some(3),
-                mfa_enrolled: true,
-            },
-        },
-        Stage {
-            date: "17 January 2025",
-            event: "LEAVER",
-            story: "Pamela leaves the company. Okta deprovisions her account; her group \
-                    memberships linger until the nightly clean-up, but the `leavers` deny \
-                    overrides every grant they would give.",
-            profile: Profile {
-                login: "pamela",
-                okta_status: "DEPROVISIONED",
-                okta_groups: &["everyone", "okta-cloud"],
-                department: "Cloud",
-                clearance: Some(3),
-                mfa_enrolled: true,
-            },
-        },
-    ]
-}
-
-/// Reads the inventory: a JSON array of resources.
-fn load_inventory() -> Result<Vec<(String, Resource)>, Box<dyn Error>> {
-    let json: serde_json::Value = serde_json::from_str(INVENTORY)
-        .map_err(|e| format!("examples/inventory.json is not valid JSON: {e}"))?;
-    let items = json
-        .as_array()
-        .ok_or("examples/inventory.json must be a JSON array of resources")?;
-    let mut resources = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let resource =
-            Resource::from_json_value(item).map_err(|e| e.located(&format!("inventory[{i}]")))?;
-        let id = match resource.get("id") {
-            Some(v) => v.to_string(),
-            None => format!("resource #{i}"),
-        };
-        resources.push((id, resource));
-    }
-    Ok(resources)
-}
-
-/// The rule(s) that decided, in words.
-fn explain(decision: &Decision) -> String {
-    let mut parts = Vec::new();
-    for reason in decision.reasons() {
-        let mut part = reason.rule_id().to_string();
-        if !reason.is_certain() {
-            let unknowns: Vec<String> = reason
-                .unknowns()
-                .iter()
-                .map(|u| {
-                    let cause = match u.cause {
-                        UnknownCause::Missing => "is missing",
-                        UnknownCause::TypeMismatch => "has another type",
-                        _ => "is unknown",
-                    };
-                    format!("{}.{} {cause}", u.side, u.attribute)
-                })
-                .collect();
-            part.push_str(&format!(" (unknown: {})", unknowns.join(", ")));
+impl Ids {
+    fn request(&self, template: &str) -> Result<ScimRequest, Box<dyn Error>> {
+        let mut text = template.to_string();
+        for (name, id) in &self.0 {
+            text = text.replace(&format!("{{{{{name}}}}}"), id);
         }
-        parts.push(part);
+        Ok(ScimRequest::from_json(&text)?)
     }
-    match decision.decided_by() {
-        DecidedBy::Grant => format!("granted by {}", parts.join(", ")),
-        DecidedBy::Deny => format!("denied by {}", parts.join(", ")),
-        DecidedBy::Default => "no rule grants it (default deny)".to_string(),
+
+    fn remember(&mut self, name: &'static str, response: Option<&Json>) -> Result<String, Box<dyn Error>> {
+        let id = response
+            .and_then(|r| r.get("id"))
+            .and_then(Json::as_str)
+            .ok_or("the response carries no id")?
+            .to_string();
+        self.0.push((name, id.clone()));
+        Ok(id)
     }
 }
 
-fn attribute_or_dash(resource: &Resource, name: &str) -> String {
-    resource
-        .get(name)
-        .map_or_else(|| "-".to_string(), |v| v.to_string())
+/// A simulated clock the example moves forward (the service stamps records with it).
+#[derive(Clone)]
+struct Clock(Arc<Mutex<Timestamp>>);
+
+impl Clock {
+    fn set(&self, at: &str) -> Result<(), Box<dyn Error>> {
+        let at: Timestamp = at.parse()?;
+        *self.0.lock().map_err(|_| "clock poisoned")? = at;
+        Ok(())
+    }
+
+    fn now(&self) -> Timestamp {
+        self.0.lock().map(|t| *t).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+fn heading(date: &str, what: &str) {
+    println!();
+    println!("{}", "=".repeat(78));
+    println!("{date} — {what}");
+    println!("{}", "=".repeat(78));
+}
+
+/// `db-orders-dev [devops-staging]` for each item of a `gained` or `lost` list.
+fn access_list(list: &Json) -> Vec<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    let resource = item.get("resource").and_then(Json::as_str).unwrap_or("?");
+                    let reasons: Vec<&str> = item
+                        .get("reasons")
+                        .and_then(Json::as_array)
+                        .map(|r| r.iter().filter_map(Json::as_str).collect())
+                        .unwrap_or_default();
+                    format!("{resource} [{}]", reasons.join(", "))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Prints one journal record with the access it changed.
+fn print_record(record: &Recorded) {
+    let stamp = record
+        .policy
+        .as_ref()
+        .map(|p| format!("policy v{}", p.version))
+        .unwrap_or_default();
+    println!(
+        "  journal #{:<3} {:<6} source {:<9} at {}  {stamp}",
+        record.seq, record.event, record.source, record.at
+    );
+    if let Some(changes) = record.change.get("changes").and_then(Json::as_array) {
+        for change in changes {
+            println!("      change  {change}");
+        }
+    }
+    for (sign, list) in [("+", &record.gained), ("-", &record.lost)] {
+        for line in access_list(list) {
+            println!("      {sign} {line}");
+        }
+    }
+}
+
+/// Applies one SCIM request and prints what it did.
+fn apply(lifecycle: &mut Lifecycle, request: &ScimRequest) -> Result<Option<Json>, Box<dyn Error>> {
+    let applied = lifecycle.scim(request, "scim")?;
+    println!("{} {} → {}", request.method, request.path, applied.status);
+    if applied.records.is_empty() {
+        println!("  (no identity changed)");
+    }
+    for record in &applied.records {
+        print_record(record);
+    }
+    Ok(applied.response)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let policy = Policy::compile_sources([("examples/happy_place.tenure", POLICY)])
-        .map_err(|e| format!("the example policy does not compile:\n{e}"))?;
-    let inventory = load_inventory()?;
-    let width = inventory.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    let dir = tempfile::tempdir()?;
+    let address = format!("sqlite:{}", dir.path().join("tenure.db").display());
+    let mut lifecycle = Lifecycle::open(&address)?;
+    let clock = Clock(Arc::new(Mutex::new("2022-09-30T09:00:00Z".parse()?)));
+    let reading = clock.clone();
+    lifecycle.set_clock(move || reading.now());
 
-    println!("The Happy Place Company");
-    println!(
-        "policy: {} rules from examples/happy_place.tenure; inventory: {} resources",
-        policy.rules().len(),
-        inventory.len()
-    );
+    println!("The Happy Place Company — Pamela's lifecycle, as Okta provisions it");
+    println!("store: {address}");
+    let policy = Policy::compile_sources([("happy_place.tenure", POLICY)])?;
+    let stamp = lifecycle.set_policy(policy, &policy_hash(&[("happy_place.tenure", POLICY)]))?;
+    println!("policy: happy_place.tenure, version {} ({})", stamp.version, stamp.hash);
+    lifecycle.set_mapping(Mapping::from_toml(MAPPING)?, "cli")?;
+    let resources: Vec<Json> = serde_json::from_str(INVENTORY)?;
+    let events = resources
+        .iter()
+        .map(|r| Ok(Event::AddResource { resource: Resource::from_json_value(r)? }))
+        .collect::<Result<Vec<_>, tenure::InputError>>()?;
+    let added = lifecycle.apply_batch(events, "cli")?;
+    println!("inventory: {} resources imported", added.iter().filter(|r| r.is_ok()).count());
 
-    // Ids of the resources reachable at the previous stage (nothing before she joins).
-    let mut previous: BTreeSet<String> = BTreeSet::new();
-    for stage in stages() {
-        let identity = derive_identity(&stage.profile);
-        println!();
-        println!("{}", "=".repeat(78));
-        println!("{} — {}", stage.date, stage.event);
-        println!("{}", "=".repeat(78));
-        println!("{}", wrap(stage.story, 78));
-        println!();
-        match role_of(stage.profile.okta_groups) {
-            Some((group, role)) => println!("Okta group {group} → role {role} (derived)"),
-            None => println!("no Okta group maps to a role"),
-        }
-        println!("Attributes the policy sees:");
-        for (name, value) in identity.attributes() {
-            println!("  {name:<13} {value}");
-        }
-        if identity.get("clearance").is_none() {
-            println!("  {:<13} (absent)", "clearance");
-        }
+    let mut ids = Ids::default();
 
-        let mut allowed = BTreeSet::new();
-        let mut lines = Vec::new();
-        let mut explanations = Vec::new();
-        let mut by_unknown = false;
-        for (id, resource) in &inventory {
-            let decision = policy.authorize(&identity, resource);
-            let verdict = if decision.is_allowed() {
-                allowed.insert(id.clone());
-                "yes"
-            } else {
-                "no "
-            };
-            lines.push(format!(
-                "  {verdict}  {id:<width$}  {:<8}  {:<7}  {}",
-                attribute_or_dash(resource, "type"),
-                resource.tag("env").unwrap_or("-"),
-                explain(&decision),
-            ));
-            explanations.push(explain(&decision));
-            by_unknown |= decision.reasons().iter().any(|r| !r.is_certain());
-        }
-        println!();
+    heading("2022-10-03", "Joiner: Okta creates Pamela's account and pushes her group");
+    clock.set("2022-10-03T08:30:00Z")?;
+    let created = apply(&mut lifecycle, &ids.request(CREATE_USER)?)?;
+    let pamela = ids.remember("pamela", created.as_ref())?;
+    let group = apply(&mut lifecycle, &ids.request(CREATE_GROUP_DEVOPS)?)?;
+    ids.remember("okta-devops", group.as_ref())?;
+
+    heading("2023-09-01", "Mover: DevOps → Cloud Engineering (full PUT, then group pushes)");
+    clock.set("2023-09-01T07:00:00Z")?;
+    apply(&mut lifecycle, &ids.request(PUT_USER_MOVER)?)?;
+    apply(&mut lifecycle, &ids.request(REMOVE_FROM_DEVOPS)?)?;
+    let group = apply(&mut lifecycle, &ids.request(CREATE_GROUP_CLOUD)?)?;
+    ids.remember("okta-cloud", group.as_ref())?;
+
+    heading("2025-01-20", "Leaver, scheduled: deactivation effective 2025-01-31 18:00 UTC");
+    clock.set("2025-01-20T10:00:00Z")?;
+    let last_day: Timestamp = "2025-01-31T18:00:00Z".parse()?;
+    let id = lifecycle.schedule_scim(last_day, &ids.request(DEACTIVATE_USER)?)?;
+    println!("scheduled #{id}: PATCH active=false at {last_day}");
+    let morning: Timestamp = "2025-01-31T09:00:00Z".parse()?;
+    clock.set("2025-01-31T09:00:00Z")?;
+    println!("{morning}: {} due — she still works today", lifecycle.advance(morning)?.len());
+    let evening: Timestamp = "2025-01-31T18:00:05Z".parse()?;
+    clock.set("2025-01-31T18:00:05Z")?;
+    println!("{evening}: the clock passed 18:00");
+    for result in lifecycle.advance(evening)? {
+        print_record(&result?);
+    }
+    let inventory = lifecycle.inventory()?.clone();
+    let record = lifecycle.directory()?.get(&pamela).cloned();
+    let reach = match (lifecycle.policy(), &record) {
+        (Some(policy), Some(p)) => policy.entitlements(p, &inventory).len(),
+        _ => 0,
+    };
+    let status = record.as_ref().and_then(|p| p.get("status")).map(|s| format!("{s:?}"));
+    println!("still on record, status {}; reachable resources: {reach}", status.unwrap_or_default());
+
+    heading("2025-03-03", "Purge: Okta deletes the deactivated account");
+    clock.set("2025-03-03T12:00:00Z")?;
+    apply(&mut lifecycle, &ids.request(DELETE_USER)?)?;
+
+    println!();
+    let on_record = lifecycle.directory()?.get(&pamela).is_some();
+    println!("Pamela's entitlements now: none (on record: {on_record})");
+    println!();
+    println!("The journal ({address}):");
+    for record in lifecycle.journal(0)? {
+        let gained = record.gained.as_array().map_or(0, Vec::len);
+        let lost = record.lost.as_array().map_or(0, Vec::len);
         println!(
-            "Can she reach it? ({} of {} resources)",
-            allowed.len(),
-            inventory.len()
+            "  #{:<3} {}  {:<8} {:<15} {:<38} +{gained} -{lost}",
+            record.seq,
+            record.at,
+            record.source,
+            record.event,
+            record.identity.as_deref().or(record.resource.as_deref()).unwrap_or("-"),
         );
-        println!(
-            "  {:<3}  {:<width$}  {:<8}  {:<7}  why",
-            "", "resource", "type", "env"
-        );
-        for line in lines {
-            println!("{line}");
-        }
-        if by_unknown {
-            println!("  (unknown: the deny tests an attribute that is missing or of another");
-            println!("  type; a deny applies on unknown, a grant never does: fail closed)");
-        }
-
-        println!();
-        println!("What changed since the previous stage (+ granted, - revoked):");
-        let mut changes = 0;
-        for ((id, _), why) in inventory.iter().zip(&explanations) {
-            let (now, before) = (allowed.contains(id), previous.contains(id));
-            if now != before {
-                changes += 1;
-                let sign = if now { '+' } else { '-' };
-                println!("  {sign}  {id:<width$}  {why}");
-            }
-        }
-        if changes == 0 {
-            println!("  nothing");
-        }
-        previous = allowed;
     }
     Ok(())
-}
-
-/// Wraps `text` at `width` columns.
-fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut column = 0;
-    for word in text.split_whitespace() {
-        if column > 0 && column + 1 + word.chars().count() > width {
-            out.push('\n');
-            column = 0;
-        } else if column > 0 {
-            out.push(' ');
-            column += 1;
-        }
-        out.push_str(word);
-        column += word.chars().count();
-    }
-    out
 }
