@@ -1180,3 +1180,251 @@ mod protocol {
         }
     }
 }
+
+mod mapping {
+    use super::*;
+
+    fn user() -> Value {
+        json!({"userName": "pam", "title": "Cloud Engineer", "active": true, "nickName": "",
+            "x-clearance": 3, "x-remote": false, "x-tags": ["a", "b", ""], "x-complex": {"k": 1},
+            "roles": [{"value": "admin"}, {"value": "dev"}],
+            "emails": [{"type": "work", "value": "pam@work"}],
+            "phoneNumbers": [{"type": "mobile", "value": "1"}, {"type": "work", "value": "2"}],
+            ENTERPRISE: {"costCenter": "CC1", "employeeNumber": "E7"}})
+    }
+
+    #[test]
+    fn overrides_removals_and_value_translation() {
+        let mapping = Mapping::from_toml(r#"
+            [attributes]
+            role = "title"
+            email = ""
+            cost_center = ""
+            nick = "nickName"
+            clearance = "x-clearance"
+            remote = "x-remote"
+            tags = ""
+            labels = "x-tags"
+            complex = "x-complex"
+            roles = "roles"
+            phone = 'phoneNumbers[type eq "work"].value'
+            badge = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber'
+
+            [values.role]
+            "Cloud Engineer" = "CloudEngineer"
+        "#);
+        // `tags` is reserved even to remove it.
+        assert_eq!(mapping.expect_err("tags").code(), "tenure::mapping::reserved_name");
+
+        let mapping = Mapping::from_toml(r#"
+            [attributes]
+            role = "title"
+            email = ""
+            cost_center = ""
+            nick = "nickName"
+            clearance = "x-clearance"
+            remote = "x-remote"
+            labels = "x-tags"
+            complex = "x-complex"
+            roles = "roles"
+            phone = 'phoneNumbers[type eq "work"].value'
+            badge = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber'
+
+            [values.role]
+            "Cloud Engineer" = "CloudEngineer"
+        "#).expect("mapping");
+        let identity = mapping.identity("u1", &user(), &[]);
+        assert_eq!(identity.get("id"), Some(&s("u1")));
+        assert_eq!(identity.get("role"), Some(&s("CloudEngineer")));
+        assert_eq!(identity.get("title"), Some(&s("Cloud Engineer")), "defaults stay");
+        assert_eq!(identity.get("email"), None);
+        assert_eq!(identity.get("cost_center"), None);
+        assert_eq!(identity.get("nick"), None, "blank is absent");
+        assert_eq!(identity.get("clearance"), Some(&V::Int(3)));
+        assert_eq!(identity.get("remote"), Some(&V::Bool(false)));
+        assert_eq!(identity.get("labels"), Some(&set(&["a", "b"])));
+        assert_eq!(identity.get("complex"), None);
+        // A multi-valued complex attribute gives its preferred element (here the first).
+        assert_eq!(identity.get("roles"), Some(&s("admin")));
+        assert_eq!(identity.get("phone"), Some(&s("2")));
+        assert_eq!(identity.get("badge"), Some(&s("E7")));
+        assert_eq!(identity.get("employee_number"), Some(&s("E7")));
+        let written: Vec<&str> = mapping.scim_attributes_written().collect();
+        assert!(written.contains(&"role") && written.contains(&"groups") && written.contains(&"id"));
+        assert!(!written.contains(&"email") && !written.contains(&"cost_center"));
+
+        // A value not listed leaves the attribute absent.
+        let mut other = user();
+        other["title"] = json!("Accountant");
+        assert_eq!(mapping.identity("u1", &other, &[]).get("role"), None);
+    }
+
+    #[test]
+    fn status_defaults_and_overrides() {
+        let mapping = Mapping::default();
+        let absent = mapping.identity("u", &json!({"userName": "x"}), &[]);
+        assert_eq!(absent.get("status"), Some(&s("active")));
+        let inactive = mapping.identity("u", &json!({"userName": "x", "active": "False"}), &[]);
+        assert_eq!(inactive.get("status"), Some(&s("inactive")));
+        let custom = Mapping::from_toml("[values.status]\ntrue = \"enabled\"\nfalse = \"disabled\"\n").expect("mapping");
+        assert_eq!(custom.identity("u", &json!({"active": false}), &[]).get("status"), Some(&s("disabled")));
+    }
+
+    #[test]
+    fn group_memberships_from_display_name_external_id_or_id() {
+        let groups = [json!({"id": "g1", "displayName": "Eng", "externalId": "E"}), json!({"id": "g2", "displayName": "Ops"})];
+        let refs: Vec<&Value> = groups.iter().collect();
+        let body = json!({"userName": "x"});
+        assert_eq!(Mapping::default().identity("u", &body, &refs).get("groups"), Some(&set(&["Eng", "Ops"])));
+        let by_external = Mapping::from_toml("[groups]\nattribute = \"teams\"\nfrom = \"externalId\"\n").expect("mapping");
+        let identity = by_external.identity("u", &body, &refs);
+        assert_eq!(identity.get("teams"), Some(&set(&["E"])));
+        assert_eq!(identity.get("groups"), None);
+        let by_id = Mapping::from_toml("[groups]\nfrom = \"id\"\n").expect("mapping");
+        assert_eq!(by_id.identity("u", &body, &refs).get("groups"), Some(&set(&["g1", "g2"])));
+        let none = Mapping::from_toml("[groups]\nattribute = \"\"\n").expect("mapping");
+        assert_eq!(none.identity("u", &body, &refs).get("groups"), None);
+        let translated = Mapping::from_toml("[values.groups]\nEng = \"engineering\"\n").expect("mapping");
+        assert_eq!(translated.identity("u", &body, &refs).get("groups"), Some(&set(&["engineering"])));
+    }
+
+    #[test]
+    fn errors_name_their_location() {
+        let cases = [
+            ("[atributes]\n", "tenure::mapping::invalid_toml", Some(1)),
+            ("[attributes]\nrole = \"title\"\nbogus_key = 3\n", "tenure::mapping::invalid_toml", Some(3)),
+            ("[groups]\nfrom = \"displayName\"\nextra = 1\n", "tenure::mapping::invalid_toml", Some(3)),
+            ("[attributes]\n\nid = \"userName\"\n", "tenure::mapping::reserved_name", Some(3)),
+            ("[attributes]\nrole = \"emails[type eq\"\n", "tenure::mapping::invalid_path", Some(2)),
+            ("[groups]\nfrom = \"members\"\n", "tenure::mapping::invalid_groups", Some(2)),
+            ("[values.nothing]\na = \"b\"\n", "tenure::mapping::unmapped_values", None),
+            ("[values.role]\na = 1\n", "tenure::mapping::invalid_toml", Some(2)),
+        ];
+        for (text, code, line) in cases {
+            let error = Mapping::from_toml(text).expect_err(text);
+            assert_eq!(error.code(), code, "{text}: {error}");
+            assert_eq!(error.line(), line, "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn content_hash_is_stable() {
+        let a = Mapping::from_toml("[attributes]\nrole = \"title\"\n[values.role]\nA = \"a\"\nB = \"b\"\n").expect("a");
+        let b = Mapping::from_toml("[values.role]\nB = \"b\"\nA = \"a\"\n\n[attributes]\nrole = 'title'\n").expect("b");
+        assert_eq!(a.content_hash(), b.content_hash());
+        assert_eq!(a.content_hash().len(), 64);
+        assert!(a.content_hash().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.content_hash(), Mapping::default().content_hash());
+        assert_eq!(Mapping::default().content_hash(), Mapping::from_toml("").expect("empty").content_hash());
+    }
+
+    #[test]
+    fn the_mapping_decides_what_counts_as_an_identity_change() {
+        let mapping = Mapping::from_toml("[attributes]\nnick = \"nickName\"\n").expect("mapping");
+        let mut env = Env::with_mapping(mapping);
+        env.user("u1", json!({"userName": "babs"}));
+        let outcome = env.ok(&fixture_at("entra/11-patch-user-add-attribute-default.json", "u1"));
+        assert_eq!(outcome.updates.len(), 1);
+        assert_eq!(outcome.updates[0].after.as_ref().and_then(|i| i.get("nick")), Some(&s("Babs")));
+    }
+
+    #[test]
+    fn lookup_reads_like_the_mapping() {
+        let body = user();
+        assert_eq!(Mapping::lookup("TITLE", &body), Some(&json!("Cloud Engineer")));
+        assert_eq!(Mapping::lookup("costCenter", &body), Some(&json!("CC1")));
+        assert_eq!(Mapping::lookup("emails.value", &body), Some(&json!("pam@work")));
+        assert_eq!(Mapping::lookup("emails[", &body), None);
+        assert_eq!(Mapping::lookup("missing", &body), None);
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-zA-Z$.:\\[\\] \"]{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("members"), Just("emails"), Just("active"), Just("userName"), Just("value"),
+                Just("displayName"), Just("members[value eq \"u1\"]"), Just("emails[type eq \"work\"].value"),
+                Just(ENTERPRISE), Just("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"),
+                Just("Operations"), Just("op"), Just("path"), Just("add"), Just("Remove"), Just("replace"), Just("u1"),
+            ].prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((
+                    prop_oneof![
+                        Just("op".to_string()), Just("path".to_string()), Just("value".to_string()),
+                        Just("Operations".to_string()), Just("userName".to_string()), Just("members".to_string()),
+                        Just("displayName".to_string()), Just("active".to_string()), Just("emails".to_string()),
+                        Just(ENTERPRISE.to_string()), Just("filter".to_string()), Just("count".to_string()),
+                        "[a-zA-Z.]{1,8}",
+                    ],
+                    inner,
+                ), 0..6)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("/scim/v2/Users"), Just("/Groups"), Just("/Users/u1"), Just("/Groups/g1"),
+                Just("/Users/.search"), Just("~/scim/Users"), Just(""), Just("/")],
+            "[ -~]{0,40}",
+        )
+            .prop_map(|(base, tail)| format!("{base}{tail}"))
+    }
+
+    fn method() -> impl Strategy<Value = String> {
+        prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("PATCH"), Just("DELETE"), Just("patch"), Just("X")]
+            .prop_map(str::to_string)
+    }
+
+    fn world() -> Env {
+        let mut env = Env::new();
+        env.user("u1", json!({"userName": "u1", "emails": [{"type": "work", "value": "a@b"}]}));
+        env.user("u2", json!({"userName": "u2"}));
+        env.group("g1", json!({"displayName": "G", "members": [{"value": "u1"}]}));
+        env
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn handle_never_panics(method in method(), path in path(), body in proptest::option::of(json_value()), tag in proptest::option::of("[W/\"0-9*]{0,5}")) {
+            let mut env = world();
+            let request = ScimRequest { method, path, body, if_match: tag };
+            if let Err(error) = env.run(&request) {
+                prop_assert!(error.status >= 400);
+            }
+        }
+
+        #[test]
+        fn patches_never_panic(ops in prop::collection::vec(json_value(), 0..4), target in prop_oneof![Just("/Users/u1"), Just("/Groups/g1")]) {
+            let mut env = world();
+            let request = ScimRequest::new("PATCH", target).with_body(json!({"Operations": ops}));
+            let _ = env.run(&request);
+        }
+
+        #[test]
+        fn filters_never_panic(filter in "[a-zA-Z ()\\[\\]\"._:0-9-]{0,60}") {
+            let mut env = world();
+            let _ = env.run(&ScimRequest::new("POST", "/Users/.search").with_body(json!({"filter": filter})));
+            let _ = env.run(&ScimRequest::new("GET", format!("/Groups?filter={filter}&sortBy={filter}&attributes={filter}")));
+        }
+
+        #[test]
+        fn request_files_never_panic(text in "[{}\\[\\]\":, a-z0-9]{0,80}") {
+            let _ = ScimRequest::from_json(&text);
+        }
+    }
+}
