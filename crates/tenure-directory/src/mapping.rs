@@ -187,7 +187,12 @@ const DEFAULTS: &[(&str, &str)] = &[
 fn enterprise(name: &str) -> bool {
     matches!(
         name,
-        "department" | "division" | "organization" | "costCenter" | "employeeNumber" | "manager.value"
+        "department"
+            | "division"
+            | "organization"
+            | "costCenter"
+            | "employeeNumber"
+            | "manager.value"
     )
 }
 
@@ -335,10 +340,7 @@ impl Mapping {
             }
             let path = parse_path(path_text.trim()).map_err(|e| {
                 located(
-                    MappingError::new(
-                        "tenure::mapping::invalid_path",
-                        format!("`{name}`: {e}"),
-                    ),
+                    MappingError::new("tenure::mapping::invalid_path", format!("`{name}`: {e}")),
                     text,
                     span.clone(),
                 )
@@ -386,7 +388,9 @@ impl Mapping {
             if mapping.attributes.contains_key(&attribute) {
                 return Err(MappingError::new(
                     "tenure::mapping::invalid_groups",
-                    format!("`{attribute}` is both `[groups] attribute` and mapped in `[attributes]`"),
+                    format!(
+                        "`{attribute}` is both `[groups] attribute` and mapped in `[attributes]`"
+                    ),
                 ));
             }
             mapping.groups = (!attribute.is_empty()).then_some((attribute, from));

@@ -101,7 +101,10 @@ const KNOWN: &[&str] = &[
 /// The stored spelling of attribute `name`: RFC 7643's for a standard name or a known
 /// schema URN, else `name` as given.
 pub(crate) fn canonical(name: &str) -> String {
-    for known in KNOWN.iter().chain([ENTERPRISE_USER, CORE_USER, CORE_GROUP].iter()) {
+    for known in KNOWN
+        .iter()
+        .chain([ENTERPRISE_USER, CORE_USER, CORE_GROUP].iter())
+    {
         if known.eq_ignore_ascii_case(name) {
             return (*known).to_string();
         }

@@ -72,8 +72,7 @@ impl MemoryData {
 
     /// Inserts (or replaces) one record directly.
     pub fn insert(&mut self, record: ScimRecord) {
-        self.map_mut(record.kind)
-            .insert(record.id.clone(), record);
+        self.map_mut(record.kind).insert(record.id.clone(), record);
     }
 
     /// How many records there are, users and groups together.

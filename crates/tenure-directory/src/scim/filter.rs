@@ -539,7 +539,11 @@ pub(crate) fn matches(filter: &Filter, resource: &Map<String, Value>, user: bool
 }
 
 /// Whether one element of multi-valued attribute `parent` matches a value filter.
-pub(crate) fn matches_in(filter: &Filter, element: &Map<String, Value>, parent: Option<&str>) -> bool {
+pub(crate) fn matches_in(
+    filter: &Filter,
+    element: &Map<String, Value>,
+    parent: Option<&str>,
+) -> bool {
     eval(filter, element, false, parent)
 }
 
@@ -548,9 +552,7 @@ fn eval(filter: &Filter, resource: &Map<String, Value>, user: bool, parent: Opti
         Filter::And(a, b) => eval(a, resource, user, parent) && eval(b, resource, user, parent),
         Filter::Or(a, b) => eval(a, resource, user, parent) || eval(b, resource, user, parent),
         Filter::Not(a) => !eval(a, resource, user, parent),
-        Filter::Present(path) => leaves(resource, path, user)
-            .iter()
-            .any(|v| !is_empty(v)),
+        Filter::Present(path) => leaves(resource, path, user).iter().any(|v| !is_empty(v)),
         Filter::Has(path, inner) => match attribute(resource, path, user) {
             Some(Value::Array(items)) => items
                 .iter()
@@ -632,7 +634,11 @@ fn compare(op: Op, leaf: &Value, literal: &Literal, exact: bool) -> bool {
 /// a filtered path picks the first primary match, else the first match; a multi-valued
 /// attribute without a filter picks its preferred element (see [`preferred`]); with a
 /// sub-attribute, that element's sub-attribute.
-pub(crate) fn lookup<'a>(resource: &'a Map<String, Value>, path: &Path, user: bool) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(
+    resource: &'a Map<String, Value>,
+    path: &Path,
+    user: bool,
+) -> Option<&'a Value> {
     let value = attribute(resource, path, user)?;
     let element = match value {
         Value::Array(items) => {
@@ -728,8 +734,9 @@ mod tests {
         assert!(matches!(f, Filter::Has(_, _)));
         let p = parse_path(r#"emails[type eq "work"].value"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.sub.as_deref(), Some("value"));
-        let p = parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")
-            .unwrap_or_else(|e| panic!("{e}"));
+        let p =
+            parse_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.urn.as_deref(), Some(ENTERPRISE_USER));
         assert_eq!(p.name, "manager");
     }

@@ -97,7 +97,9 @@ fn existing(data: &mut dyn ScimData, kind: ScimKind, id: &str) -> Result<ScimRec
 
 fn strip_weak(tag: &str) -> &str {
     let tag = tag.trim();
-    tag.strip_prefix("W/").or_else(|| tag.strip_prefix("w/")).unwrap_or(tag)
+    tag.strip_prefix("W/")
+        .or_else(|| tag.strip_prefix("w/"))
+        .unwrap_or(tag)
 }
 
 fn check_if_match(request: &ScimRequest, current: &ScimRecord) -> Result<(), ScimError> {
@@ -262,7 +264,13 @@ fn list(
     };
     Ok(ScimOutcome {
         status: 200,
-        response: Some(super::query::run(route.kind, &query, &records, &groups, ctx.base_url)),
+        response: Some(super::query::run(
+            route.kind,
+            &query,
+            &records,
+            &groups,
+            ctx.base_url,
+        )),
         location: None,
         etag: None,
         writes: Vec::new(),
@@ -362,7 +370,13 @@ fn write(
     ctx: &Context<'_>,
 ) -> Result<ScimOutcome, ScimError> {
     let groups = data.list(ScimKind::Group)?;
-    let shown_groups = |kind| if kind == ScimKind::User { groups.as_slice() } else { &[] };
+    let shown_groups = |kind| {
+        if kind == ScimKind::User {
+            groups.as_slice()
+        } else {
+            &[]
+        }
+    };
     let new_body = Value::Object(new_body);
     if new_body == current.body {
         return Ok(one_resource(
@@ -382,8 +396,16 @@ fn write(
     };
     let updates = match current.kind {
         ScimKind::User => {
-            let renamed = current.body.as_object().and_then(user_name).map(str::to_lowercase)
-                != record.body.as_object().and_then(user_name).map(str::to_lowercase);
+            let renamed = current
+                .body
+                .as_object()
+                .and_then(user_name)
+                .map(str::to_lowercase)
+                != record
+                    .body
+                    .as_object()
+                    .and_then(user_name)
+                    .map(str::to_lowercase);
             if renamed {
                 if let Some(body) = record.body.as_object() {
                     check_unique_user_name(data, body, Some(&record.id))?;
@@ -410,7 +432,13 @@ fn write(
                 .collect();
             let after: Vec<ScimRecord> = groups
                 .iter()
-                .map(|g| if g.id == record.id { record.clone() } else { g.clone() })
+                .map(|g| {
+                    if g.id == record.id {
+                        record.clone()
+                    } else {
+                        g.clone()
+                    }
+                })
                 .collect();
             updates(ctx, data, &users, &groups, &after, None)?
         }

@@ -178,9 +178,8 @@ impl ScimRequest {
                 format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
             ));
         }
-        let value = tenure::json::parse(text).map_err(|e| {
-            ScimError::invalid_syntax(format!("{} at `{}`", e.message(), e.path()))
-        })?;
+        let value = tenure::json::parse(text)
+            .map_err(|e| ScimError::invalid_syntax(format!("{} at `{}`", e.message(), e.path())))?;
         let Value::Object(mut fields) = value else {
             return Err(ScimError::invalid_syntax("a request must be a JSON object"));
         };
@@ -197,7 +196,9 @@ impl ScimRequest {
         let string = |fields: &serde_json::Map<String, Value>, key: &str| match fields.get(key) {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             None | Some(Value::Null) => Ok(None),
-            Some(_) => Err(ScimError::invalid_syntax(format!("`{key}` must be a string"))),
+            Some(_) => Err(ScimError::invalid_syntax(format!(
+                "`{key}` must be a string"
+            ))),
         };
         let method = string(&fields, "method")?
             .ok_or_else(|| ScimError::invalid_syntax("a request needs a `method`"))?;
@@ -211,10 +212,9 @@ impl ScimRequest {
                     if let Some(v) = attrs::get_ci(headers, "If-Match") {
                         if_match = match v {
                             Value::String(s) => Some(s.clone()),
-                            Value::Array(items) => items
-                                .first()
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
+                            Value::Array(items) => {
+                                items.first().and_then(Value::as_str).map(str::to_string)
+                            }
                             _ => None,
                         };
                     }

@@ -36,7 +36,11 @@ enum Kind {
 /// # Errors
 /// 400 `invalidSyntax` (shape, unknown op), `invalidPath`, `invalidValue`, `noTarget`,
 /// `mutability` (`id`, a User's `groups`).
-pub(crate) fn apply(body: &mut Map<String, Value>, patch: &Value, user: bool) -> Result<(), ScimError> {
+pub(crate) fn apply(
+    body: &mut Map<String, Value>,
+    patch: &Value,
+    user: bool,
+) -> Result<(), ScimError> {
     let patch = patch
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("a PATCH body must be a JSON object"))?;
@@ -95,9 +99,7 @@ pub(crate) fn apply(body: &mut Map<String, Value>, patch: &Value, user: bool) ->
                     if path.name.eq_ignore_ascii_case("password") {
                         continue;
                     }
-                    return Err(ScimError::mutability(format!(
-                        "`{text}` is read-only"
-                    )));
+                    return Err(ScimError::mutability(format!("`{text}` is read-only")));
                 }
                 one(body, kind, &path, value, user)?;
             }
@@ -114,7 +116,10 @@ pub(crate) fn apply(body: &mut Map<String, Value>, patch: &Value, user: bool) ->
                     )));
                 };
                 for (key, v) in values {
-                    let path = if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") && v.is_object() {
+                    let path = if key.len() > 4
+                        && key[..4].eq_ignore_ascii_case("urn:")
+                        && v.is_object()
+                    {
                         Path {
                             urn: None,
                             name: key.clone(),
@@ -179,14 +184,18 @@ fn container_mut<'a>(
     };
     match body.get_mut(&key) {
         Some(Value::Object(o)) => Ok(Some(o)),
-        _ => Err(ScimError::invalid_value(format!("`{urn}` is not an object"))),
+        _ => Err(ScimError::invalid_value(format!(
+            "`{urn}` is not an object"
+        ))),
     }
 }
 
 /// Incoming values in stored form: canonical keys, no nulls.
 fn clean(value: &Value) -> Value {
     match value {
-        Value::Array(items) => Value::Array(items.iter().filter(|v| !v.is_null()).map(clean).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().filter(|v| !v.is_null()).map(clean).collect())
+        }
         Value::Object(map) => {
             let mut out = Map::new();
             for (k, v) in map {
@@ -202,7 +211,9 @@ fn clean(value: &Value) -> Value {
 
 /// Sets `name` in `object` (reusing the key's existing spelling); `None` removes it.
 fn set(object: &mut Map<String, Value>, name: &str, value: Option<Value>) {
-    let key = key_ci(object, name).cloned().unwrap_or_else(|| canonical(name));
+    let key = key_ci(object, name)
+        .cloned()
+        .unwrap_or_else(|| canonical(name));
     match value {
         Some(v) => {
             object.insert(key, v);
@@ -256,7 +267,9 @@ fn one(
             let multi = attrs::is_multi_valued(&path.name)
                 || container.get(&key).is_some_and(Value::is_array);
             match (kind, value) {
-                (Kind::Remove, Some(listed)) if container.get(&key).is_some_and(Value::is_array) => {
+                (Kind::Remove, Some(listed))
+                    if container.get(&key).is_some_and(Value::is_array) =>
+                {
                     let listed: Vec<Value> = match listed {
                         Value::Array(items) => items,
                         single => vec![single],
@@ -291,7 +304,9 @@ fn one(
                         }
                     }
                 }
-                (_, Some(Value::Object(source))) if container.get(&key).is_some_and(Value::is_object) => {
+                (_, Some(Value::Object(source)))
+                    if container.get(&key).is_some_and(Value::is_object) =>
+                {
                     if let Some(Value::Object(target)) = container.get_mut(&key) {
                         merge(target, &source);
                     }
@@ -337,7 +352,10 @@ fn one(
                 Some(Value::Array(items)) => items
                     .iter()
                     .enumerate()
-                    .filter(|(_, v)| v.as_object().is_some_and(|o| matches_in(filter, o, Some(parent))))
+                    .filter(|(_, v)| {
+                        v.as_object()
+                            .is_some_and(|o| matches_in(filter, o, Some(parent)))
+                    })
                     .map(|(i, _)| i)
                     .collect(),
                 Some(Value::Object(o)) if matches_in(filter, o, Some(parent)) => vec![0],
@@ -367,7 +385,9 @@ fn one(
             }
             if hits.is_empty() {
                 let Some(pairs) = filter::equalities(filter) else {
-                    return Err(ScimError::no_target(format!("no element of `{text}` matches")));
+                    return Err(ScimError::no_target(format!(
+                        "no element of `{text}` matches"
+                    )));
                 };
                 let mut element = Map::new();
                 for (k, v) in pairs {
@@ -385,18 +405,28 @@ fn one(
                 }
             }
             let Some(Value::Array(items)) = container.get_mut(&key) else {
-                return Err(ScimError::no_target(format!("`{}` is not multi-valued", path.name)));
+                return Err(ScimError::no_target(format!(
+                    "`{}` is not multi-valued",
+                    path.name
+                )));
             };
             let hits: Vec<usize> = items
                 .iter()
                 .enumerate()
-                .filter(|(_, v)| v.as_object().is_some_and(|o| matches_in(filter, o, Some(parent))))
+                .filter(|(_, v)| {
+                    v.as_object()
+                        .is_some_and(|o| matches_in(filter, o, Some(parent)))
+                })
                 .map(|(i, _)| i)
                 .collect();
-            let primary = sub.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("primary"))
+            let primary = sub
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("primary"))
                 && value == Some(Value::Bool(true));
             for (i, item) in items.iter_mut().enumerate() {
-                let Value::Object(object) = item else { continue };
+                let Value::Object(object) = item else {
+                    continue;
+                };
                 if hits.contains(&i) {
                     match (sub, &value) {
                         (Some(sub), v) => set(object, sub, v.clone()),

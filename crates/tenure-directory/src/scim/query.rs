@@ -69,7 +69,8 @@ fn build(
     };
     let sort_by = match text(sort_by, "sortBy")? {
         Some(s) if !s.trim().is_empty() => Some(
-            filter::parse_path(s.trim()).map_err(|e| ScimError::invalid_value(format!("`sortBy`: {e}")))?,
+            filter::parse_path(s.trim())
+                .map_err(|e| ScimError::invalid_value(format!("`sortBy`: {e}")))?,
         ),
         _ => None,
     };
@@ -112,7 +113,9 @@ impl Query {
     /// From a `.search` body (RFC 7644 §3.4.3).
     pub fn from_body(body: &Value) -> Result<Query, ScimError> {
         let Value::Object(fields) = body else {
-            return Err(ScimError::invalid_syntax("a search body must be a JSON object"));
+            return Err(ScimError::invalid_syntax(
+                "a search body must be a JSON object",
+            ));
         };
         let get = |name: &str| super::attrs::get_ci(fields, name);
         build(

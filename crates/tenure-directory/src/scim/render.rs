@@ -44,7 +44,7 @@ pub(crate) fn resource(record: &ScimRecord, groups: &[ScimRecord], base: &str) -
         ScimKind::User => {
             let memberships: Vec<Value> = groups
                 .iter()
-                .filter(|g| member_ids(&g.body).iter().any(|m| *m == record.id))
+                .filter(|g| member_ids(&g.body).contains(&record.id))
                 .map(|g| {
                     let mut m = Map::new();
                     m.insert("value".into(), Value::String(g.id.clone()));
@@ -71,7 +71,8 @@ pub(crate) fn resource(record: &ScimRecord, groups: &[ScimRecord], base: &str) -
                                 Value::String(location(base, ScimKind::User, &id)),
                             );
                         }
-                        m.entry("type").or_insert_with(|| Value::String("User".into()));
+                        m.entry("type")
+                            .or_insert_with(|| Value::String("User".into()));
                     }
                 }
             }
@@ -107,7 +108,11 @@ pub(crate) fn attribute_list(value: Option<&Value>, name: &str) -> Result<Vec<Pa
                     .ok_or_else(|| ScimError::invalid_value(format!("`{name}` must hold strings")))
             })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(ScimError::invalid_value(format!("`{name}` must be a list of attributes"))),
+        Some(_) => {
+            return Err(ScimError::invalid_value(format!(
+                "`{name}` must be a list of attributes"
+            )))
+        }
     };
     texts
         .iter()
@@ -139,14 +144,20 @@ pub(crate) fn project(resource: Value, attributes: &[Path], excluded: &[Path]) -
             }
         }
         for path in attributes {
-            let Some(holder) = holder_key(&full, path) else { continue };
+            let Some(holder) = holder_key(&full, path) else {
+                continue;
+            };
             let source = match &holder {
                 Some(k) => full.get(k).and_then(Value::as_object),
                 None => Some(&full),
             };
             let Some(source) = source else { continue };
-            let Some(key) = key_ci(source, &path.name) else { continue };
-            let Some(value) = source.get(key) else { continue };
+            let Some(key) = key_ci(source, &path.name) else {
+                continue;
+            };
+            let Some(value) = source.get(key) else {
+                continue;
+            };
             let picked = match &path.sub {
                 None => value.clone(),
                 Some(sub) => match value {
@@ -196,7 +207,11 @@ pub(crate) fn project(resource: Value, attributes: &[Path], excluded: &[Path]) -
     }
     let mut out = full;
     for path in excluded {
-        if path.urn.is_none() && ["id", "schemas"].iter().any(|n| n.eq_ignore_ascii_case(&path.name)) {
+        if path.urn.is_none()
+            && ["id", "schemas"]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&path.name))
+        {
             continue;
         }
         let holder = match holder_key(&out, path) {
@@ -210,7 +225,9 @@ pub(crate) fn project(resource: Value, attributes: &[Path], excluded: &[Path]) -
             },
             None => &mut out,
         };
-        let Some(key) = key_ci(source, &path.name).cloned() else { continue };
+        let Some(key) = key_ci(source, &path.name).cloned() else {
+            continue;
+        };
         match &path.sub {
             None => {
                 source.remove(&key);

@@ -155,7 +155,8 @@ mod tests {
             let r = route(path).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert_eq!(r.target, Target::Collection, "{path}");
         }
-        let r = route("/scim/v2/Users?filter=userName%20eq%20%22a%40b%22&count=1+0").unwrap_or_else(|e| panic!("{e}"));
+        let r = route("/scim/v2/Users?filter=userName%20eq%20%22a%40b%22&count=1+0")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.param("FILTER"), Some("userName eq \"a@b\""));
         assert_eq!(r.param("count"), Some("1 0"));
         assert!(route("/scim/v2/Schemas").is_err());
