@@ -44,7 +44,7 @@ pub(crate) fn resource(record: &ScimRecord, groups: &[ScimRecord], base: &str) -
         ScimKind::User => {
             let memberships: Vec<Value> = groups
                 .iter()
-                .filter(|g| member_ids(&g.body).iter().any(|m| *m == record.id))
+                .filter(|g| member_ids(&g.body).contains(&record.id))
                 .map(|g| {
                     let mut m = Map::new();
                     m.insert("value".into(), Value::String(g.id.clone()));
