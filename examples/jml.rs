@@ -56,7 +56,11 @@ impl Ids {
         Ok(ScimRequest::from_json(&text)?)
     }
 
-    fn remember(&mut self, name: &'static str, response: Option<&Json>) -> Result<String, Box<dyn Error>> {
+    fn remember(
+        &mut self,
+        name: &'static str,
+        response: Option<&Json>,
+    ) -> Result<String, Box<dyn Error>> {
         let id = response
             .and_then(|r| r.get("id"))
             .and_then(Json::as_str)
@@ -158,40 +162,62 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("store: {address}");
     let policy = Policy::compile_sources([("happy_place.tenure", POLICY)])?;
     let stamp = lifecycle.set_policy(policy, &policy_hash(&[("happy_place.tenure", POLICY)]))?;
-    println!("policy: happy_place.tenure, version {} ({})", stamp.version, stamp.hash);
+    println!(
+        "policy: happy_place.tenure, version {} ({})",
+        stamp.version, stamp.hash
+    );
     lifecycle.set_mapping(Mapping::from_toml(MAPPING)?, "cli")?;
     let resources: Vec<Json> = serde_json::from_str(INVENTORY)?;
     let events = resources
         .iter()
-        .map(|r| Ok(Event::AddResource { resource: Resource::from_json_value(r)? }))
+        .map(|r| {
+            Ok(Event::AddResource {
+                resource: Resource::from_json_value(r)?,
+            })
+        })
         .collect::<Result<Vec<_>, tenure::InputError>>()?;
     let added = lifecycle.apply_batch(events, "cli")?;
-    println!("inventory: {} resources imported", added.iter().filter(|r| r.is_ok()).count());
+    println!(
+        "inventory: {} resources imported",
+        added.iter().filter(|r| r.is_ok()).count()
+    );
 
     let mut ids = Ids::default();
 
-    heading("2022-10-03", "Joiner: Okta creates Pamela's account and pushes her group");
+    heading(
+        "2022-10-03",
+        "Joiner: Okta creates Pamela's account and pushes her group",
+    );
     clock.set("2022-10-03T08:30:00Z")?;
     let created = apply(&mut lifecycle, &ids.request(CREATE_USER)?)?;
     let pamela = ids.remember("pamela", created.as_ref())?;
     let group = apply(&mut lifecycle, &ids.request(CREATE_GROUP_DEVOPS)?)?;
     ids.remember("okta-devops", group.as_ref())?;
 
-    heading("2023-09-01", "Mover: DevOps → Cloud Engineering (full PUT, then group pushes)");
+    heading(
+        "2023-09-01",
+        "Mover: DevOps → Cloud Engineering (full PUT, then group pushes)",
+    );
     clock.set("2023-09-01T07:00:00Z")?;
     apply(&mut lifecycle, &ids.request(PUT_USER_MOVER)?)?;
     apply(&mut lifecycle, &ids.request(REMOVE_FROM_DEVOPS)?)?;
     let group = apply(&mut lifecycle, &ids.request(CREATE_GROUP_CLOUD)?)?;
     ids.remember("okta-cloud", group.as_ref())?;
 
-    heading("2025-01-20", "Leaver, scheduled: deactivation effective 2025-01-31 18:00 UTC");
+    heading(
+        "2025-01-20",
+        "Leaver, scheduled: deactivation effective 2025-01-31 18:00 UTC",
+    );
     clock.set("2025-01-20T10:00:00Z")?;
     let last_day: Timestamp = "2025-01-31T18:00:00Z".parse()?;
     let id = lifecycle.schedule_scim(last_day, &ids.request(DEACTIVATE_USER)?)?;
     println!("scheduled #{id}: PATCH active=false at {last_day}");
     let morning: Timestamp = "2025-01-31T09:00:00Z".parse()?;
     clock.set("2025-01-31T09:00:00Z")?;
-    println!("{morning}: {} due — she still works today", lifecycle.advance(morning)?.len());
+    println!(
+        "{morning}: {} due — she still works today",
+        lifecycle.advance(morning)?.len()
+    );
     let evening: Timestamp = "2025-01-31T18:00:05Z".parse()?;
     clock.set("2025-01-31T18:00:05Z")?;
     println!("{evening}: the clock passed 18:00");
@@ -204,8 +230,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         (Some(policy), Some(p)) => policy.entitlements(p, &inventory).len(),
         _ => 0,
     };
-    let status = record.as_ref().and_then(|p| p.get("status")).map(|s| format!("{s:?}"));
-    println!("still on record, status {}; reachable resources: {reach}", status.unwrap_or_default());
+    let status = match record.as_ref().and_then(|p| p.get("status")) {
+        Some(tenure::Value::Str(s)) => s.clone(),
+        _ => "(none)".to_string(),
+    };
+    println!("still on record, status {status}; reachable resources: {reach}");
 
     heading("2025-03-03", "Purge: Okta deletes the deactivated account");
     clock.set("2025-03-03T12:00:00Z")?;
@@ -216,7 +245,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("Pamela's entitlements now: none (on record: {on_record})");
     println!();
     println!("The journal ({address}):");
-    for record in lifecycle.journal(0)? {
+    let journal = lifecycle.journal(0)?;
+    let imported = journal.iter().filter(|r| r.event == "resource_add").count();
+    println!("  (and {imported} resource_add records: the inventory import)");
+    for record in journal.iter().filter(|r| r.event != "resource_add") {
         let gained = record.gained.as_array().map_or(0, Vec::len);
         let lost = record.lost.as_array().map_or(0, Vec::len);
         println!(
@@ -225,7 +257,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             record.at,
             record.source,
             record.event,
-            record.identity.as_deref().or(record.resource.as_deref()).unwrap_or("-"),
+            record
+                .identity
+                .as_deref()
+                .or(record.resource.as_deref())
+                .unwrap_or("-"),
         );
     }
     Ok(())

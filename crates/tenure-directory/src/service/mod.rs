@@ -412,7 +412,11 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails.
-    pub fn schedule_scim(&mut self, at: Timestamp, request: &ScimRequest) -> Result<u64, LifecycleError> {
+    pub fn schedule_scim(
+        &mut self,
+        at: Timestamp,
+        request: &ScimRequest,
+    ) -> Result<u64, LifecycleError> {
         let created = self.now();
         let mut tx = self.store.begin()?;
         let id = tx.schedule_add(&ScheduledRecord {
@@ -434,22 +438,54 @@ impl Lifecycle {
     ///
     /// # Errors
     /// The store fails: the entries applied before stay applied.
-    pub fn advance(&mut self, now: Timestamp) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
+    pub fn advance(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError> {
         let mapping = Arc::clone(&self.mapping);
         let mapping_hash = self.mapping_hash.clone();
         let mut results = Vec::new();
         loop {
-            let Lifecycle { store, model, policy, .. } = self;
+            let Lifecycle {
+                store,
+                model,
+                policy,
+                ..
+            } = self;
             let mut tx = store.begin()?;
-            let Some(entry) = tx.schedule_list()?.into_iter().next().filter(|e| e.at <= now) else {
+            let Some(entry) = tx
+                .schedule_list()?
+                .into_iter()
+                .next()
+                .filter(|e| e.at <= now)
+            else {
                 break;
             };
             refresh(model, &mut *tx)?;
             model.head = None;
             tx.schedule_remove(entry.id)?;
             let applied = match planned(&entry) {
-                Ok(Planned::Event(event)) => apply_in(&mut *tx, model, policy.as_ref(), &event, "schedule", entry.at, Some(&mapping_hash)).map(|r| vec![r]),
-                Ok(Planned::Scim(request)) => scim::scim_in(&mut *tx, model, policy.as_ref(), &mapping, &mapping_hash, &request, "schedule", entry.at).map(|a| a.result.records),
+                Ok(Planned::Event(event)) => apply_in(
+                    &mut *tx,
+                    model,
+                    policy.as_ref(),
+                    &event,
+                    "schedule",
+                    entry.at,
+                    Some(&mapping_hash),
+                )
+                .map(|r| vec![r]),
+                Ok(Planned::Scim(request)) => scim::scim_in(
+                    &mut *tx,
+                    model,
+                    policy.as_ref(),
+                    &mapping,
+                    &mapping_hash,
+                    &request,
+                    "schedule",
+                    entry.at,
+                )
+                .map(|a| a.result.records),
                 Err(e) => Err(e),
             };
             match applied {
@@ -544,7 +580,9 @@ fn planned(record: &ScheduledRecord) -> Result<Planned, LifecycleError> {
     match record.event.get("scim") {
         Some(request) => ScimRequest::from_json(&request.to_string())
             .map(Planned::Scim)
-            .map_err(|e| LifecycleError::CorruptEvent(format!("scheduled request {}: {e}", record.id))),
+            .map_err(|e| {
+                LifecycleError::CorruptEvent(format!("scheduled request {}: {e}", record.id))
+            }),
         None => scheduled_of(record.clone()).map(|s| Planned::Event(s.event)),
     }
 }

@@ -69,10 +69,24 @@ impl Lifecycle {
         let now = self.now();
         let mapping = Arc::clone(&self.mapping);
         let mapping_hash = self.mapping_hash.clone();
-        let Lifecycle { store, model, policy, .. } = self;
+        let Lifecycle {
+            store,
+            model,
+            policy,
+            ..
+        } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
-        let applied = scim_in(&mut *tx, model, policy.as_ref(), &mapping, &mapping_hash, request, source, now)?;
+        let applied = scim_in(
+            &mut *tx,
+            model,
+            policy.as_ref(),
+            &mapping,
+            &mapping_hash,
+            request,
+            source,
+            now,
+        )?;
         if applied.wrote {
             let head = tx.head()?;
             tx.commit()?;
@@ -102,7 +116,11 @@ pub(super) fn scim_in(
     source: &str,
     now: Timestamp,
 ) -> Result<InTransaction, LifecycleError> {
-    let context = Context { mapping, now, base_url: "/scim/v2" };
+    let context = Context {
+        mapping,
+        now,
+        base_url: "/scim/v2",
+    };
     let outcome = scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?;
     let mut result = ScimApplied {
         status: outcome.status,
@@ -112,7 +130,10 @@ pub(super) fn scim_in(
         records: Vec::new(),
     };
     if outcome.writes.is_empty() && outcome.updates.is_empty() {
-        return Ok(InTransaction { result, wrote: false });
+        return Ok(InTransaction {
+            result,
+            wrote: false,
+        });
     }
     model.head = None;
     for write in &outcome.writes {
@@ -126,13 +147,24 @@ pub(super) fn scim_in(
     for update in &outcome.updates {
         let before = model.directory.get(&update.id).cloned();
         for event in Event::between(&update.id, before.as_ref(), update.after.as_ref()) {
-            let record = apply_in(&mut *tx, model, policy, &event, source, now, Some(mapping_hash))?;
+            let record = apply_in(
+                &mut *tx,
+                model,
+                policy,
+                &event,
+                source,
+                now,
+                Some(mapping_hash),
+            )?;
             if record.seq != 0 {
                 result.records.push(record);
             }
         }
     }
-    Ok(InTransaction { result, wrote: true })
+    Ok(InTransaction {
+        result,
+        wrote: true,
+    })
 }
 
 /// Every SCIM user's identity derived with `mapping` (for a mapping change), by id; an
