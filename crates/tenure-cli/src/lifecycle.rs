@@ -427,6 +427,21 @@ pub(crate) fn scim_apply(args: &ScimApplyArgs) -> Result<(), Failure> {
 
 pub(crate) fn journal(args: &JournalArgs) -> Result<(), Failure> {
     let mut lifecycle = open(&args.store)?;
+    if let Some(path) = &args.import {
+        let text = read_file(path)?;
+        let mut records = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record = tenure_directory::store::JournalRecord::from_json_line(line)
+                .map_err(|e| Failure::input(format!("{}: line {}: {e}", path.display(), n + 1)))?;
+            records.push(record);
+        }
+        let n = lifecycle.import_journal(&records)?;
+        eprintln!("imported: {n} journal records");
+        return Ok(());
+    }
     let records = lifecycle.journal(args.since.unwrap_or(0))?;
     let mut out = BufWriter::new(io::stdout().lock());
     for record in records {

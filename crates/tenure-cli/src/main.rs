@@ -333,8 +333,12 @@ struct JournalArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// Only records after this sequence number
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", conflicts_with = "import")]
     since: Option<u64>,
+    /// Instead of writing the journal, rebuild an empty store from an exported one
+    /// (the directory and inventory are replayed from its events)
+    #[arg(long, value_name = "FILE.jsonl")]
+    import: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,7 @@
 //! lifecycle.apply(Event::AddResource { resource: Resource::new().with("id", "vm-1").with_tag("env", "cloud") }, "cli")?;
 //! let pamela = Identity::new().with("id", "pamela").with("role", "CloudEngineer").with("status", "active");
 //! let joined = lifecycle.apply(Event::Join { identity: pamela }, "cli")?;
-//! assert_eq!(joined.seq, 2);
+//! assert_eq!(joined.seq, 3); // 1: the policy, 2: the resource
 //! assert_eq!(joined.gained, serde_json::json!([{"resource": "vm-1", "reasons": ["cloud"]}]));
 //! let left = lifecycle.apply(Event::Leave { id: "pamela".into() }, "cli")?;
 //! assert_eq!(left.lost[0]["resource"], "vm-1");
@@ -507,6 +507,53 @@ impl Lifecycle {
         Ok(results)
     }
 
+    /// Rebuilds an empty store from an exported journal (`tenure journal` output read
+    /// back with [`JournalRecord::from_json_line`]): every record is appended as it was
+    /// (sequence numbers, times, sources, access changes and policy stamps kept) and its
+    /// event applied to the directory and inventory, in one transaction. Records of other
+    /// kinds (`policy`) are kept without a state change.
+    ///
+    /// # Errors
+    /// The store is not empty; the records are not numbered 1, 2, 3, …; an event does not
+    /// apply (a journal that was edited); the store fails. Nothing is written on error.
+    pub fn import_journal(&mut self, records: &[JournalRecord]) -> Result<usize, LifecycleError> {
+        let Lifecycle { store, model, .. } = self;
+        let mut tx = store.begin()?;
+        if tx.head()? != 0 {
+            return Err(LifecycleError::CorruptEvent(
+                "a journal is imported into an empty store only".into(),
+            ));
+        }
+        *model = Model {
+            head: None,
+            ..Model::default()
+        };
+        for (n, record) in records.iter().enumerate() {
+            if record.seq != n as u64 + 1 {
+                return Err(LifecycleError::CorruptEvent(format!(
+                    "record {} has sequence number {}; an exported journal is numbered 1, 2, 3, …",
+                    n + 1,
+                    record.seq
+                )));
+            }
+            if let Some(stamp) = &record.policy {
+                tx.policy_version(&stamp.hash)?;
+                tx.meta_put(
+                    &format!("policy:{}", stamp.hash),
+                    &stamp.version.to_string(),
+                )?;
+            }
+            if let Ok(event) = serde_json::from_value::<Event>(record.change.clone()) {
+                replay_one(&mut *tx, model, &event)?;
+            }
+            tx.append(record)?;
+        }
+        let head = tx.head()?;
+        tx.commit()?;
+        model.head = Some(head);
+        Ok(records.len())
+    }
+
     /// Journal records after `since` (all with 0), in order.
     ///
     /// # Errors
@@ -686,6 +733,39 @@ fn apply_in(
         }
     }
     Ok(record)
+}
+
+/// Applies a journaled event's state change inside `tx` (no journal record, no access
+/// change: the record being replayed carries them).
+fn replay_one(
+    tx: &mut dyn Transaction,
+    model: &mut Model,
+    event: &Event,
+) -> Result<(), LifecycleError> {
+    let on_resource = matches!(
+        event,
+        Event::AddResource { .. } | Event::ChangeResource { .. } | Event::RemoveResource { .. }
+    );
+    if on_resource {
+        let applied = model.inventory.apply(event)?;
+        let id = event_resource_id(event, &applied);
+        match &applied.after {
+            Some(r) => tx.put_resource(&id, r)?,
+            None => {
+                tx.delete_resource(&id)?;
+            }
+        }
+    } else {
+        let applied = model.directory.apply(event)?;
+        let id = event_identity_id(event, &applied);
+        match &applied.after {
+            Some(i) => tx.put_identity(&id, i)?,
+            None => {
+                tx.delete_identity(&id)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn event_identity_id(
