@@ -230,6 +230,16 @@ impl Policy {
     }
 
     /// The compiled index (for the per-identity fast path).
+    /// Whether a deny applies to the pair (reverse queries).
+    pub(crate) fn denied(&self, identity: &Entity, resource: &Entity) -> bool {
+        decide::deny_applies(&Indexed {
+            rules: &self.inner.rules,
+            index: &self.inner.index,
+            identity,
+            resource,
+        })
+    }
+
     /// The reverse-query index, built on first use.
     pub(crate) fn reverse(&self) -> &ReverseIndex {
         self.inner

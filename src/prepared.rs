@@ -105,6 +105,21 @@ impl PreparedIdentity<'_> {
         decide::authorize(&self.with(resource.entity()))
     }
 
+    /// Whether a deny applies to the prepared identity and `resource` (reverse queries).
+    pub(crate) fn denied(&self, resource: &Entity) -> bool {
+        decide::deny_applies(&self.with(resource))
+    }
+
+    /// Whether the prepared identity may reach `resource` (an entity inside the crate).
+    pub(crate) fn allows_entity(&self, resource: &Entity) -> bool {
+        decide::is_allowed(&self.with(resource))
+    }
+
+    /// The grants that apply to the prepared identity and `resource`, in load order.
+    pub(crate) fn applying_grants(&self, resource: &Entity) -> Vec<u32> {
+        decide::applying_grants(&self.with(resource))
+    }
+
     fn with<'r>(&'r self, resource: &'r Entity) -> PreparedRequest<'r> {
         PreparedRequest {
             prepared: self,

@@ -70,6 +70,25 @@ pub(crate) fn is_allowed(path: &impl Applying) -> bool {
     path.for_each_applying(Effect::Grant, &mut first).is_break()
 }
 
+/// Whether some deny applies (true or by unknown). Does not allocate.
+#[inline]
+pub(crate) fn deny_applies(path: &impl Applying) -> bool {
+    path.for_each_applying(Effect::Deny, &mut |_, _| ControlFlow::Break(()))
+        .is_break()
+}
+
+/// The grants that apply, ascending (load order), each once.
+pub(crate) fn applying_grants(path: &impl Applying) -> Vec<u32> {
+    let mut found = Vec::new();
+    let _ = path.for_each_applying(Effect::Grant, &mut |r, _| {
+        found.push(r);
+        ControlFlow::Continue(())
+    });
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
 /// Deny overrides grant, with reasons in load order.
 pub(crate) fn authorize(path: &impl Applying) -> Decision {
     let mut found: Vec<(u32, Outcome)> = Vec::new();

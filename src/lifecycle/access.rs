@@ -220,19 +220,23 @@ pub fn impact(
             let Some((resource_id, resource)) = inventory.slot(r) else {
                 continue;
             };
-            let (was, is) = (before.is_allowed(resource), after.is_allowed(resource));
+            let (was, is) = (
+                before.allows_entity(resource.entity()),
+                after.allows_entity(resource.entity()),
+            );
             if was == is {
                 continue;
             }
-            let (list, decision) = if is {
-                (&mut change.gained, after.authorize(resource))
+            let (list, grants, policy) = if is {
+                (&mut change.gained, after.applying_grants(resource.entity()), new)
             } else {
-                (&mut change.lost, before.authorize(resource))
+                (&mut change.lost, before.applying_grants(resource.entity()), old)
             };
+            let rules = policy.ir_rules();
             list.push(PairAccess {
                 identity: identity_id.to_string(),
                 resource: resource_id.to_string(),
-                reasons: decision.reason_ids().map(str::to_string).collect(),
+                reasons: grants.iter().map(|&g| rules[g as usize].id.to_string()).collect(),
             });
         }
     }

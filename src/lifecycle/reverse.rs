@@ -110,15 +110,15 @@ impl Policy {
     /// ```
     pub fn entitlements(&self, identity: &Identity, inventory: &Inventory) -> Vec<Entitlement> {
         let prepared = self.for_identity(identity);
+        let rules = self.ir_rules();
         let mut found: Vec<Entitlement> = self
-            .reverse_candidates(identity.entity(), IDENTITY, inventory)
+            .granted_pairs(identity.entity(), IDENTITY, inventory)
             .into_iter()
-            .filter_map(|slot| {
+            .filter_map(|(slot, grants)| {
                 let (id, resource) = inventory.slot(slot)?;
-                let decision = prepared.authorize(resource);
-                decision.is_allowed().then(|| Entitlement {
+                (!prepared.denied(resource.entity())).then(|| Entitlement {
                     resource: id.to_string(),
-                    reasons: decision.reason_ids().map(str::to_string).collect(),
+                    reasons: grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
                 })
             })
             .collect();
@@ -148,15 +148,15 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn who_can(&self, resource: &Resource, directory: &Directory) -> Vec<Holder> {
+        let rules = self.ir_rules();
         let mut found: Vec<Holder> = self
-            .reverse_candidates(resource.entity(), RESOURCE, directory)
+            .granted_pairs(resource.entity(), RESOURCE, directory)
             .into_iter()
-            .filter_map(|slot| {
+            .filter_map(|(slot, grants)| {
                 let (id, identity) = directory.slot(slot)?;
-                let decision = self.authorize(identity, resource);
-                decision.is_allowed().then(|| Holder {
+                (!self.denied(identity.entity(), resource.entity())).then(|| Holder {
                     identity: id.to_string(),
-                    reasons: decision.reason_ids().map(str::to_string).collect(),
+                    reasons: grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
                 })
             })
             .collect();
@@ -164,15 +164,18 @@ impl Policy {
         found
     }
 
-    /// The slots of `others` (the catalog of the other side) that some grant is true
-    /// for, together with `entity` on `side`: the grants found through the reverse index
-    /// for `entity`, then each grant's matches among `others` through its postings.
-    fn reverse_candidates<E: Entry>(
+    /// Every slot of `others` (the catalog of the other side) that some grant is *true*
+    /// for together with `entity` on `side`, with exactly those grants in load order:
+    /// the grants whose `side` can be true come from the reverse index, and each grant's
+    /// matches among `others` from the postings of its cheapest anchor option (a
+    /// necessary condition, so no match is missed). The pair is allowed exactly when no
+    /// deny applies to it; its reasons are then these grants.
+    fn granted_pairs<E: Entry>(
         &self,
         entity: &crate::entity::Entity,
         side: usize,
         others: &Catalog<E>,
-    ) -> Vec<u32> {
+    ) -> Vec<(u32, Vec<u32>)> {
         let reverse = self.reverse();
         let rules = self.ir_rules();
         let index = &reverse.by_side[side];
@@ -186,19 +189,29 @@ impl Policy {
         grants.retain(|&r| eval::expr(side_expr(&rules[r as usize], side), entity) == Truth::True);
 
         let other = 1 - side;
-        let mut marked = vec![false; others.slot_count()];
-        let mut found = Vec::new();
+        // Slot → position in `found`, for the slots some grant already matched.
+        let mut position = vec![u32::MAX; others.slot_count()];
+        let mut found: Vec<(u32, Vec<u32>)> = Vec::new();
         for &r in &grants {
-            let rule = &rules[r as usize];
-            let condition = side_expr(rule, other);
+            let condition = side_expr(&rules[r as usize], other);
             let mut check = |slot: u32| {
-                if marked[slot as usize] {
+                let Some((_, e)) = others.slot(slot) else { return };
+                if eval::expr(condition, e.entity_of()) != Truth::True {
                     return;
                 }
-                if let Some((_, e)) = others.slot(slot) {
-                    if eval::expr(condition, e.entity_of()) == Truth::True {
-                        marked[slot as usize] = true;
-                        found.push(slot);
+                match position[slot as usize] {
+                    u32::MAX => {
+                        // INVARIANT: fewer matches than slots, and slots fit in u32.
+                        position[slot as usize] = found.len() as u32;
+                        found.push((slot, vec![r]));
+                    }
+                    at => {
+                        let list = &mut found[at as usize].1;
+                        // A grant posted under several keys of its option is seen once
+                        // per key; grants arrive in ascending order.
+                        if list.last() != Some(&r) {
+                            list.push(r);
+                        }
                     }
                 }
             };
