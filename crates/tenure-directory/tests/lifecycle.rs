@@ -1032,10 +1032,11 @@ impl Stream {
         match self.rng.below(8) {
             0 => self.join(),
             1 => Event::Leave { id },
-            2 => {
+            2 if self.people.len() > 4 => {
                 self.people.retain(|p| *p != id);
                 Event::Purge { id }
             }
+            2 => self.join(),
             3 => moved(&id, vec![set("role", ROLES[self.rng.below(3)])]),
             4 => moved(
                 &id,
@@ -1077,7 +1078,7 @@ impl Stream {
 
     fn resource_event(&mut self) -> Event {
         self.n += 1;
-        let choice = self.rng.below(3);
+        let choice = self.rng.below(4);
         match self.rng.pick(&self.resources).cloned() {
             Some(id) if choice == 1 => changed(
                 &id,
@@ -1219,7 +1220,7 @@ fn an_exported_journal_rebuilds_the_store() {
         let clock = Clock::at("2026-11-25T10:00:00Z");
         let mut original = open(&sqlite_address(dir.path(), "original.db"), &clock);
         let mut stream = Stream::new(seed);
-        stream.run(&mut original, &clock, 60);
+        stream.run(&mut original, &clock, 80);
         let before = model(&mut original);
         let journal = before.journal.clone();
         assert_gap_free(&journal);
@@ -1239,8 +1240,11 @@ fn an_exported_journal_rebuilds_the_store() {
             assert!(names.contains(&kind), "seed {seed}: no {kind:?} in {names:?}");
         }
         assert!(journal.len() > 40, "seed {seed}: {} records", journal.len());
-        assert!(before.directory.lines().count() > 5, "seed {seed}");
-        assert!(before.inventory.lines().count() > 2, "seed {seed}");
+        let counts = (
+            before.directory.lines().count(),
+            before.inventory.lines().count(),
+        );
+        assert!(counts.0 > 2 && counts.1 > 1, "seed {seed}: {counts:?}");
 
         let records = export(&journal, &dir.path().join("journal.jsonl"));
         assert_eq!(records, journal);
@@ -1575,4 +1579,413 @@ fn scheduled_leavers_apply_when_due() {
     assert!(lifecycle.scheduled().unwrap().is_empty());
     assert_eq!(lifecycle.journal(0).unwrap().len() as u64, head + 1);
     assert!(lifecycle.cancel(gone).is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. A mapping change is a mass move
+// ---------------------------------------------------------------------------------------
+
+/// Creates the three users of `tests/data/lifecycle/scim/` (by file stem).
+fn titled_users(lifecycle: &mut Lifecycle) -> BTreeMap<&'static str, String> {
+    ["cloud", "dba", "janitor"]
+        .into_iter()
+        .map(|name| {
+            let file = format!("lifecycle/scim/create-{name}.json");
+            let applied = scim(lifecycle, &request(&file, &[]));
+            assert_eq!(applied.records.len(), 1);
+            assert_eq!(applied.records[0].event, "join");
+            (name, created(&applied))
+        })
+        .collect()
+}
+
+/// The records by identity id (SCIM ids are random, so their order is too).
+fn by_identity(records: &[Recorded]) -> BTreeMap<String, &Recorded> {
+    records
+        .iter()
+        .map(|r| (r.identity.clone().expect("an identity record"), r))
+        .collect()
+}
+
+#[test]
+fn a_mapping_change_moves_every_affected_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = sqlite_address(dir.path(), "mapping.db");
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let mut lifecycle = open(&address, &clock);
+    for event in inventory_events() {
+        apply(&mut lifecycle, event);
+    }
+    let users = titled_users(&mut lifecycle);
+    let policy = policy();
+    for id in users.values() {
+        let identity = lifecycle.directory().unwrap().get(id).unwrap().clone();
+        assert_eq!(identity.get("role"), None);
+        let inventory = lifecycle.inventory().unwrap();
+        let reach = policy.entitlements(&identity, inventory);
+        assert_eq!(
+            reach.iter().map(|e| e.resource.as_str()).collect::<Vec<_>>(),
+            ["wiki"]
+        );
+    }
+
+    let mapping = Mapping::from_toml(MAPPING_ROLE).unwrap();
+    let hash = mapping.content_hash();
+    assert_ne!(hash, Mapping::default().content_hash());
+    let head = lifecycle.journal(0).unwrap().len() as u64;
+    clock.tick(60);
+    let records = lifecycle.set_mapping(mapping.clone(), "cli").unwrap();
+    let moves = by_identity(&records);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        moves.keys().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&users["cloud"], &users["dba"]])
+    );
+    for (name, role, resource) in [("cloud", "CloudEngineer", "vm-1"), ("dba", "DBA", "db-1")] {
+        let record = moves[&users[name]];
+        assert_eq!(record.event, "move");
+        assert_eq!(record.source, "cli");
+        assert_eq!(record.at, clock.now());
+        assert_eq!(
+            record.change,
+            json!({"event": "move", "id": users[name], "changes": [{"op": "set", "attribute": "role", "value": role}]})
+        );
+        let reason = if name == "dba" { "dba" } else { "cloud" };
+        assert_eq!(
+            record.gained,
+            json!([{"resource": resource, "reasons": [reason]}])
+        );
+        assert_eq!(record.lost, json!([]));
+        assert_eq!(record.mapping_hash.as_deref(), Some(hash.as_str()));
+        let identity = lifecycle.directory().unwrap().get(&users[name]).unwrap().clone();
+        assert_eq!(identity.get("role"), Some(&Value::from(role)));
+    }
+    let mut seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, [head + 1, head + 2]);
+    let journal = lifecycle.journal(head).unwrap();
+    assert_eq!(journal, records);
+    assert_eq!(lifecycle.mapping(), &mapping);
+
+    // The same mapping again: nothing to move.
+    let before = model(&mut lifecycle);
+    assert_eq!(lifecycle.set_mapping(mapping.clone(), "cli").unwrap(), []);
+    assert_eq!(model(&mut lifecycle), before);
+
+    // SCIM goes through the new mapping: the janitor's new title is a role.
+    let janitor = &users["janitor"];
+    let put = ScimRequest::new("PUT", format!("/scim/v2/Users/{janitor}")).with_body(json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "janitor@example.com",
+        "title": "Cloud Engineer",
+        "active": true,
+    }));
+    let applied = scim(&mut lifecycle, &put);
+    assert_eq!(applied.records.len(), 1);
+    let record = &applied.records[0];
+    assert_eq!((record.event.as_str(), record.identity.as_ref()), ("move", Some(janitor)));
+    assert_eq!(record.gained, json!([{"resource": "vm-1", "reasons": ["cloud"]}]));
+    assert_eq!(record.mapping_hash.as_deref(), Some(hash.as_str()));
+
+    // Back to the default mapping: every role goes, with its access.
+    let records = lifecycle.set_mapping(Mapping::default(), "cli").unwrap();
+    let moves = by_identity(&records);
+    assert_eq!(moves.len(), 3, "{records:?}");
+    for (name, lost) in [("cloud", "vm-1"), ("dba", "db-1"), ("janitor", "vm-1")] {
+        let record = moves[&users[name]];
+        assert_eq!(record.event, "move");
+        assert_eq!(keys(&record.lost, "resource"), [lost]);
+        assert_eq!(record.gained, json!([]));
+        assert_eq!(
+            record.change["changes"],
+            json!([{"op": "remove", "attribute": "role"}])
+        );
+    }
+    assert_gap_free(&lifecycle.journal(0).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. SCIM group membership
+// ---------------------------------------------------------------------------------------
+
+/// Okta's group flow: create, add two members, re-send the unchanged name, swap members
+/// (Okta's remove-and-add PATCH), delete a user. Returns the records journaled, in order.
+fn scim_group_flow(lifecycle: &mut Lifecycle) -> Vec<Recorded> {
+    let mut all = Vec::new();
+    let (first, _) = okta_user(lifecycle, "first");
+    let (second, _) = okta_user(lifecycle, "second");
+    let (third, _) = okta_user(lifecycle, "third");
+    let group = okta_group(lifecycle);
+    let start = lifecycle.journal(0).unwrap().len() as u64;
+
+    let add = request(
+        "lifecycle/scim/patch-group-add-two-members.json",
+        &[("{group}", &group), ("{user1}", &first), ("{user2}", &second)],
+    );
+    let applied = scim(lifecycle, &add);
+    assert_eq!(applied.status, 200);
+    let moves = by_identity(&applied.records);
+    assert_eq!(applied.records.len(), 2, "{:?}", applied.records);
+    assert_eq!(
+        moves.keys().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&first, &second])
+    );
+    for (id, record) in &moves {
+        assert_eq!(record.event, "move");
+        assert_eq!(record.source, "scim");
+        assert_eq!(
+            record.change,
+            json!({"event": "move", "id": id, "changes": [{"op": "add_member", "attribute": "groups", "value": SCIM_GROUP}]})
+        );
+        assert_eq!(
+            record.gained,
+            json!([{"resource": "scim-app", "reasons": ["scim-group"]}])
+        );
+        assert_eq!(record.lost, json!([]));
+        let identity = lifecycle.directory().unwrap().get(id).unwrap().clone();
+        assert_eq!(identity.get("groups"), Some(&Value::set([SCIM_GROUP])));
+    }
+    let mut seqs: Vec<u64> = applied.records.iter().map(|r| r.seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, [start + 1, start + 2]);
+    assert_eq!(lifecycle.journal(start).unwrap(), applied.records);
+    all.extend(applied.records);
+
+    // Okta re-sends the unchanged name before every membership change: nothing moves.
+    let before = model(lifecycle);
+    let rename = request(
+        "scim/okta/11-patch-group-rename-pathless.json",
+        &[(OKTA_GROUP, &group)],
+    );
+    let applied = scim(lifecycle, &rename);
+    assert_eq!(applied.status, 200);
+    assert_eq!(applied.records, []);
+    assert_eq!(model(lifecycle), before);
+
+    // Okta's remove-and-add: the first member leaves the group, the third joins it.
+    let swap = request(
+        "scim/okta/12-patch-group-remove-and-add-members.json",
+        &[
+            (OKTA_GROUP, &group),
+            (OKTA_OTHER_USER, &first),
+            (OKTA_USER, &third),
+        ],
+    );
+    let applied = scim(lifecycle, &swap);
+    let moves = by_identity(&applied.records);
+    assert_eq!(applied.records.len(), 2, "{:?}", applied.records);
+    assert_eq!(
+        moves[&first].lost,
+        json!([{"resource": "scim-app", "reasons": ["scim-group"]}])
+    );
+    assert_eq!(moves[&first].gained, json!([]));
+    assert_eq!(
+        moves[&third].gained,
+        json!([{"resource": "scim-app", "reasons": ["scim-group"]}])
+    );
+    all.extend(applied.records);
+
+    // DELETE /Users/{id}: one purge (the group write moves nobody else).
+    let head = lifecycle.journal(0).unwrap().len() as u64;
+    let applied = scim(
+        lifecycle,
+        &ScimRequest::new("DELETE", format!("/scim/v2/Users/{second}")),
+    );
+    assert_eq!(applied.status, 204);
+    assert_eq!(applied.records.len(), 1, "{:?}", applied.records);
+    let purge = &applied.records[0];
+    assert_eq!(
+        (purge.seq, purge.event.as_str(), purge.identity.as_ref()),
+        (head + 1, "purge", Some(&second))
+    );
+    assert_eq!(purge.gained, json!([]));
+    assert_eq!(
+        purge.lost,
+        json!([
+            {"resource": "scim-app", "reasons": ["scim-group"]},
+            {"resource": "wiki", "reasons": ["staff"]}
+        ])
+    );
+    assert_eq!(lifecycle.journal(head).unwrap(), applied.records);
+    assert!(!lifecycle.directory().unwrap().contains(&second));
+    let group_now = scim(
+        lifecycle,
+        &ScimRequest::new("GET", format!("/scim/v2/Groups/{group}")),
+    );
+    let members = keys(&group_now.response.unwrap()["members"], "value");
+    assert_eq!(members, [third]);
+    all.extend(applied.records);
+    all
+}
+
+#[test]
+fn scim_group_membership_moves_each_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let mut lifecycle = open(&sqlite_address(dir.path(), "groups.db"), &clock);
+    for event in inventory_events() {
+        apply(&mut lifecycle, event);
+    }
+    let records = scim_group_flow(&mut lifecycle);
+    assert_eq!(records.len(), 5);
+    assert_gap_free(&lifecycle.journal(0).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Both backends: the compact scenario and two writers on one database
+// ---------------------------------------------------------------------------------------
+
+/// Events with their access changes, the SCIM group flow, then the journal exported and
+/// imported into the empty store at `replay_address`.
+fn compact_scenario(address: &str, replay_address: &str) {
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let mut lifecycle = open(address, &clock);
+    for event in inventory_events() {
+        apply(&mut lifecycle, event);
+    }
+    let joined = apply(
+        &mut lifecycle,
+        Event::Join {
+            identity: person("pamela", "CloudEngineer"),
+        },
+    );
+    assert_eq!((joined.seq, joined.event.as_str()), (8, "join"));
+    assert_eq!(
+        joined.gained,
+        json!([{"resource": "vm-1", "reasons": ["cloud"]}, {"resource": "wiki", "reasons": ["staff"]}])
+    );
+    let mover = apply(&mut lifecycle, moved("pamela", vec![set("role", "DBA")]));
+    assert_eq!(mover.seq, 9);
+    assert_eq!(keys(&mover.gained, "resource"), ["db-1"]);
+    assert_eq!(keys(&mover.lost, "resource"), ["vm-1"]);
+    let unchanged = apply(&mut lifecycle, moved("pamela", vec![set("role", "DBA")]));
+    assert_eq!((unchanged.seq, unchanged.event.as_str()), (0, "none"));
+    let retagged = apply(
+        &mut lifecycle,
+        changed(
+            "db-1",
+            vec![Change::SetTag {
+                key: "team".into(),
+                value: "ops".into(),
+            }],
+        ),
+    );
+    assert_eq!((retagged.seq, retagged.gained.clone()), (10, json!([])));
+    let leaver = apply(&mut lifecycle, Event::Leave { id: "pamela".into() });
+    assert_eq!(keys(&leaver.lost, "resource"), ["db-1", "wiki"]);
+    let again = apply(&mut lifecycle, Event::Leave { id: "pamela".into() });
+    assert_eq!((again.seq, again.event.as_str()), (0, "none"));
+    let removed = apply(&mut lifecycle, Event::RemoveResource { id: "vm-1".into() });
+    assert_eq!(removed.seq, 12);
+    let error = lifecycle
+        .apply(moved("pamela", vec![set("role", "DBA"), add_member("role", "x")]), "cli")
+        .unwrap_err();
+    assert_eq!(code(&error), "tenure::lifecycle::not_a_set");
+
+    scim_group_flow(&mut lifecycle);
+    let before = model(&mut lifecycle);
+    assert_gap_free(&before.journal);
+    drop(lifecycle);
+    let mut reopened = open(address, &clock);
+    assert_eq!(model(&mut reopened), before);
+
+    let mut replay = Lifecycle::open(replay_address).unwrap();
+    let mut records = before.journal.clone();
+    records.swap(1, 2);
+    assert!(replay.import_journal(&records).is_err());
+    assert_eq!(replay.journal(0).unwrap(), []);
+    assert_eq!(replay.import_journal(&before.journal).unwrap(), before.journal.len());
+    assert_eq!(model(&mut replay), before);
+    assert!(reopened.import_journal(&before.journal).is_err());
+}
+
+/// Two handles on one database, writing alternately: each sees the other's changes.
+fn two_writers(address: &str) {
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let mut a = open(address, &clock);
+    let mut b = open(address, &clock);
+    assert_eq!(a.journal(0).unwrap().len(), 1, "one policy record");
+    for event in inventory_events() {
+        apply(&mut a, event);
+    }
+    assert_eq!(b.inventory().unwrap().len(), 6);
+    for n in 0..6 {
+        let id = format!("p{n}");
+        let (first, second) = if n % 2 == 0 {
+            (&mut a, &mut b)
+        } else {
+            (&mut b, &mut a)
+        };
+        let joined = apply(first, Event::Join { identity: person(&id, "CloudEngineer") });
+        // The other handle's model reloads: it knows the joiner and moves her.
+        let mover = apply(second, moved(&id, vec![set("role", "DBA")]));
+        assert_eq!(mover.seq, joined.seq + 1);
+        assert_eq!(keys(&mover.gained, "resource"), ["db-1"]);
+        assert_eq!(keys(&mover.lost, "resource"), ["vm-1"]);
+        let seen = first.directory().unwrap().get(&id).unwrap().clone();
+        assert_eq!(seen.get("role"), Some(&Value::from("DBA")));
+        // A join of the same id through the other handle is refused.
+        let error = second
+            .apply(Event::Join { identity: person(&id, "DBA") }, "cli")
+            .unwrap_err();
+        assert_eq!(code(&error), "tenure::lifecycle::duplicate_id");
+    }
+    let batch = b
+        .apply_batch(
+            vec![Event::Leave { id: "p0".into() }, Event::Purge { id: "p1".into() }],
+            "cli",
+        )
+        .unwrap();
+    assert!(batch.iter().all(Result::is_ok));
+    assert!(a.apply(Event::Leave { id: "p1".into() }, "cli").is_err());
+    let left = a.directory().unwrap().get("p0").unwrap().clone();
+    assert_eq!(left.get("status"), Some(&Value::from("inactive")));
+
+    let journal = a.journal(0).unwrap();
+    assert_eq!(assert_gap_free(&journal), 1 + 6 + 12 + 2);
+    assert_eq!(b.journal(0).unwrap(), journal);
+    assert_eq!(model(&mut a), model(&mut b));
+}
+
+#[test]
+fn compact_scenario_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    compact_scenario(
+        &sqlite_address(dir.path(), "compact.db"),
+        &sqlite_address(dir.path(), "replay.db"),
+    );
+}
+
+#[test]
+fn two_writers_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    two_writers(&sqlite_address(dir.path(), "shared.db"));
+}
+
+/// The same on a real PostgreSQL: one throwaway server for the binary, a database per
+/// check. Without PostgreSQL this prints the skip message and passes, except under
+/// `CI=true`, where it fails.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_backend() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use support::postgres::{start, PgCluster};
+
+    type Check = fn(&PgCluster);
+    let Some(cluster) = start() else { return };
+    let checks: &[(&str, Check)] = &[
+        ("compact_scenario", |c| {
+            compact_scenario(&c.fresh_database(), &c.fresh_database())
+        }),
+        ("two_writers", |c| two_writers(&c.fresh_database())),
+    ];
+    let mut failed = Vec::new();
+    for (name, check) in checks {
+        eprintln!("postgres: {name}");
+        if catch_unwind(AssertUnwindSafe(|| check(&cluster))).is_err() {
+            failed.push(*name);
+        }
+    }
+    assert!(failed.is_empty(), "postgres checks failed: {failed:?}");
 }
