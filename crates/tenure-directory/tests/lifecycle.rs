@@ -304,7 +304,10 @@ fn okta_user(lifecycle: &mut Lifecycle, name: &str) -> (String, ScimApplied) {
 
 fn okta_group(lifecycle: &mut Lifecycle) -> String {
     let applied = scim(lifecycle, &request("scim/okta/09-create-group.json", &[]));
-    assert!(applied.records.is_empty(), "a group without members moves nobody");
+    assert!(
+        applied.records.is_empty(),
+        "a group without members moves nobody"
+    );
     created(&applied)
 }
 
@@ -323,14 +326,21 @@ fn assert_journaled(journal: &[JournalRecord], record: &Recorded) {
 /// One step of the event walk: the event, the journal name expected (`none` when it
 /// changes nothing), and the ids gained and lost (resources for identity events,
 /// identities for resource events).
-type Step = (Event, &'static str, &'static [&'static str], &'static [&'static str]);
+type Step = (
+    Event,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 fn event_walk() -> Vec<Step> {
     let resources: BTreeMap<String, Event> = inventory_events()
         .into_iter()
         .map(|e| match &e {
             Event::AddResource { resource } => (
-                tenure::lifecycle::id_of(resource).unwrap_or_default().to_string(),
+                tenure::lifecycle::id_of(resource)
+                    .unwrap_or_default()
+                    .to_string(),
                 e.clone(),
             ),
             _ => unreachable!(),
@@ -397,7 +407,12 @@ fn event_walk() -> Vec<Step> {
             &["vault-1"],
             &[],
         ),
-        (moved("pamela", vec![badge(None)]), "move", &[], &["vault-1"]),
+        (
+            moved("pamela", vec![badge(None)]),
+            "move",
+            &[],
+            &["vault-1"],
+        ),
         (
             moved(
                 "pamela",
@@ -618,7 +633,11 @@ fn every_event_kind_is_journaled_with_its_access_change() {
         let inventory_after = lifecycle.inventory().unwrap().clone();
 
         if name == "none" {
-            assert_eq!((record.seq, record.event.as_str()), (0, "none"), "{context}");
+            assert_eq!(
+                (record.seq, record.event.as_str()),
+                (0, "none"),
+                "{context}"
+            );
             assert_eq!(directory_after, directory, "{context}");
             assert_eq!(inventory_after, inventory, "{context}");
             assert_eq!(lifecycle.journal(0).unwrap(), expected, "{context}");
@@ -920,7 +939,10 @@ fn refused_input_changes_nothing() {
         {"Operations": [{"op": "replace", "value": {"active": false, "active": true}}]}}"#
         .replace("ID", &user);
     let error = ScimRequest::from_json(&duplicate).unwrap_err();
-    assert_eq!((error.status, error.code()), (400, "tenure::scim::invalid_syntax"));
+    assert_eq!(
+        (error.status, error.code()),
+        (400, "tenure::scim::invalid_syntax")
+    );
     assert_eq!(state(&mut lifecycle), before);
 
     // In a batch, the events before and after a refused one still apply, each whole.
@@ -940,7 +962,12 @@ fn refused_input_changes_nothing() {
         .map(|r| r.as_ref().ok().map(|r| r.seq))
         .collect();
     assert_eq!(seqs, [Some(10), None, None, Some(11)]);
-    let after = lifecycle.directory().unwrap().get("pamela").unwrap().clone();
+    let after = lifecycle
+        .directory()
+        .unwrap()
+        .get("pamela")
+        .unwrap()
+        .clone();
     assert_eq!(after.get("role"), Some(&Value::from("CloudEngineer")));
     assert_eq!(after.get("title"), Some(&Value::from("Lead")));
     assert_eq!(lifecycle.journal(0).unwrap().len(), 11);
@@ -1122,7 +1149,9 @@ impl Stream {
         match (choice, user) {
             (1, Some((id, name))) => ScimRequest::new("PUT", format!("/scim/v2/Users/{id}"))
                 .with_body(self.user_body(&name, true)),
-            (2, Some((id, _))) => request("scim/okta/07-patch-deactivate.json", &[(OKTA_USER, &id)]),
+            (2, Some((id, _))) => {
+                request("scim/okta/07-patch-deactivate.json", &[(OKTA_USER, &id)])
+            }
             (3, Some((id, _))) if self.groups.len() < 2 => {
                 let name = ["ops", SCIM_GROUP][self.groups.len()];
                 ScimRequest::new("POST", "/scim/v2/Groups").with_body(json!({
@@ -1237,7 +1266,10 @@ fn an_exported_journal_rebuilds_the_store() {
             ("join", "scim"),
             ("move", "scim"),
         ] {
-            assert!(names.contains(&kind), "seed {seed}: no {kind:?} in {names:?}");
+            assert!(
+                names.contains(&kind),
+                "seed {seed}: no {kind:?} in {names:?}"
+            );
         }
         assert!(journal.len() > 40, "seed {seed}: {} records", journal.len());
         let counts = (
@@ -1286,7 +1318,12 @@ fn an_exported_journal_rebuilds_the_store() {
         // And the imported store goes on from the head.
         clock.install(&mut reopened);
         reopened.set_policy(policy(), POLICY).unwrap();
-        let next = apply(&mut reopened, Event::Join { identity: person("newcomer", "DBA") });
+        let next = apply(
+            &mut reopened,
+            Event::Join {
+                identity: person("newcomer", "DBA"),
+            },
+        );
         assert_eq!(next.seq, records.len() as u64 + 1);
     }
 }
@@ -1338,7 +1375,10 @@ fn crash_child() {
         } else {
             let previous = format!("c{run}-{}", n - 1);
             let events = vec![
-                moved(&previous, vec![set("role", "DBA"), add_member("groups", "ops")]),
+                moved(
+                    &previous,
+                    vec![set("role", "DBA"), add_member("groups", "ops")],
+                ),
                 join,
                 Event::Leave { id: previous },
             ];
@@ -1369,7 +1409,9 @@ fn sigkill_loses_no_acknowledged_event() {
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
             // libtest may print `test crash_child ... ` on the same line.
-            let Some(at) = line.find("ack ") else { continue };
+            let Some(at) = line.find("ack ") else {
+                continue;
+            };
             let fields: Vec<&str> = line[at + 4..].split(' ').collect();
             let [seq, event, id] = fields[..] else {
                 panic!("bad ack line {line:?}")
@@ -1394,11 +1436,14 @@ fn sigkill_loses_no_acknowledged_event() {
         let journal = lifecycle.journal(0).unwrap();
         let head = assert_gap_free(&journal);
         for (seq, (event, id)) in &acked {
-            let record = journal
-                .get(*seq as usize - 1)
-                .unwrap_or_else(|| panic!("run {run}: acknowledged seq {seq} is lost (head {head})"));
+            let record = journal.get(*seq as usize - 1).unwrap_or_else(|| {
+                panic!("run {run}: acknowledged seq {seq} is lost (head {head})")
+            });
             assert_eq!(
-                (record.event.as_str(), record.identity.as_deref().unwrap_or("-")),
+                (
+                    record.event.as_str(),
+                    record.identity.as_deref().unwrap_or("-")
+                ),
                 (event.as_str(), id.as_str()),
                 "run {run}: seq {seq}"
             );
@@ -1419,7 +1464,10 @@ fn sigkill_loses_no_acknowledged_event() {
             },
         );
         assert_eq!(after.seq, head + 1);
-        assert_eq!(after.gained, json!([{"resource": "db-1", "reasons": ["dba"]}, {"resource": "wiki", "reasons": ["staff"]}]));
+        assert_eq!(
+            after.gained,
+            json!([{"resource": "db-1", "reasons": ["dba"]}, {"resource": "wiki", "reasons": ["staff"]}])
+        );
         acked.insert(after.seq, ("join".into(), format!("after-{run}")));
     }
     assert!(acked.len() >= 200 + 137 + 251);
@@ -1470,7 +1518,12 @@ fn scheduled_leavers_apply_when_due() {
     assert_eq!(
         listed,
         [
-            (first, last_day, "scim", &json!({"scim": deactivate.to_json()})),
+            (
+                first,
+                last_day,
+                "scim",
+                &json!({"scim": deactivate.to_json()})
+            ),
             (later, next_day, "hr", &leave.to_json()),
         ]
     );
@@ -1512,7 +1565,12 @@ fn scheduled_leavers_apply_when_due() {
         &ScimRequest::new("GET", format!("/scim/v2/Users/{user}")),
     );
     assert_eq!(user_now.response.unwrap()["active"], json!(false));
-    let remaining: Vec<u64> = lifecycle.scheduled().unwrap().iter().map(|s| s.id).collect();
+    let remaining: Vec<u64> = lifecycle
+        .scheduled()
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(remaining, [later]);
 
     // Cancelled entries never apply; an unknown id is an error.
@@ -1539,11 +1597,11 @@ fn scheduled_leavers_apply_when_due() {
         (records[0].event.as_str(), records[0].identity.as_deref()),
         ("leave", Some("pamela"))
     );
-    assert_eq!((records[0].at, records[0].source.as_str()), (next_day, "schedule"));
     assert_eq!(
-        keys(&records[0].lost, "resource"),
-        ["vm-1", "wiki"]
+        (records[0].at, records[0].source.as_str()),
+        (next_day, "schedule")
     );
+    assert_eq!(keys(&records[0].lost, "resource"), ["vm-1", "wiki"]);
     assert!(lifecycle.directory().unwrap().contains("pamela"));
     assert!(lifecycle.scheduled().unwrap().is_empty());
 
@@ -1566,15 +1624,24 @@ fn scheduled_leavers_apply_when_due() {
     let gone = lifecycle
         .schedule(t1, Event::Leave { id: "sam".into() }, "hr")
         .unwrap();
-    lifecycle.schedule(t2, Event::Leave { id: "tom".into() }, "hr").unwrap();
+    lifecycle
+        .schedule(t2, Event::Leave { id: "tom".into() }, "hr")
+        .unwrap();
     apply(&mut lifecycle, Event::Purge { id: "sam".into() });
     let head = lifecycle.journal(0).unwrap().len() as u64;
     let results = lifecycle.advance(ts("2026-12-31T00:00:00Z")).unwrap();
     assert_eq!(results.len(), 2, "{results:?}");
     let error = results[0].as_ref().unwrap_err();
-    assert_eq!(code(error), "tenure::lifecycle::unknown_identity", "{error}");
+    assert_eq!(
+        code(error),
+        "tenure::lifecycle::unknown_identity",
+        "{error}"
+    );
     let tom = results[1].as_ref().unwrap();
-    assert_eq!((tom.seq, tom.event.as_str(), tom.at), (head + 1, "leave", t2));
+    assert_eq!(
+        (tom.seq, tom.event.as_str(), tom.at),
+        (head + 1, "leave", t2)
+    );
     assert_eq!(tom.identity.as_deref(), Some("tom"));
     assert!(lifecycle.scheduled().unwrap().is_empty());
     assert_eq!(lifecycle.journal(0).unwrap().len() as u64, head + 1);
@@ -1624,7 +1691,10 @@ fn a_mapping_change_moves_every_affected_identity() {
         let inventory = lifecycle.inventory().unwrap();
         let reach = policy.entitlements(&identity, inventory);
         assert_eq!(
-            reach.iter().map(|e| e.resource.as_str()).collect::<Vec<_>>(),
+            reach
+                .iter()
+                .map(|e| e.resource.as_str())
+                .collect::<Vec<_>>(),
             ["wiki"]
         );
     }
@@ -1657,7 +1727,12 @@ fn a_mapping_change_moves_every_affected_identity() {
         );
         assert_eq!(record.lost, json!([]));
         assert_eq!(record.mapping_hash.as_deref(), Some(hash.as_str()));
-        let identity = lifecycle.directory().unwrap().get(&users[name]).unwrap().clone();
+        let identity = lifecycle
+            .directory()
+            .unwrap()
+            .get(&users[name])
+            .unwrap()
+            .clone();
         assert_eq!(identity.get("role"), Some(&Value::from(role)));
     }
     let mut seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
@@ -1683,8 +1758,14 @@ fn a_mapping_change_moves_every_affected_identity() {
     let applied = scim(&mut lifecycle, &put);
     assert_eq!(applied.records.len(), 1);
     let record = &applied.records[0];
-    assert_eq!((record.event.as_str(), record.identity.as_ref()), ("move", Some(janitor)));
-    assert_eq!(record.gained, json!([{"resource": "vm-1", "reasons": ["cloud"]}]));
+    assert_eq!(
+        (record.event.as_str(), record.identity.as_ref()),
+        ("move", Some(janitor))
+    );
+    assert_eq!(
+        record.gained,
+        json!([{"resource": "vm-1", "reasons": ["cloud"]}])
+    );
     assert_eq!(record.mapping_hash.as_deref(), Some(hash.as_str()));
 
     // Back to the default mapping: every role goes, with its access.
@@ -1720,7 +1801,11 @@ fn scim_group_flow(lifecycle: &mut Lifecycle) -> Vec<Recorded> {
 
     let add = request(
         "lifecycle/scim/patch-group-add-two-members.json",
-        &[("{group}", &group), ("{user1}", &first), ("{user2}", &second)],
+        &[
+            ("{group}", &group),
+            ("{user1}", &first),
+            ("{user2}", &second),
+        ],
     );
     let applied = scim(lifecycle, &add);
     assert_eq!(applied.status, 200);
@@ -1871,14 +1956,27 @@ fn compact_scenario(address: &str, replay_address: &str) {
         ),
     );
     assert_eq!((retagged.seq, retagged.gained.clone()), (10, json!([])));
-    let leaver = apply(&mut lifecycle, Event::Leave { id: "pamela".into() });
+    let leaver = apply(
+        &mut lifecycle,
+        Event::Leave {
+            id: "pamela".into(),
+        },
+    );
     assert_eq!(keys(&leaver.lost, "resource"), ["db-1", "wiki"]);
-    let again = apply(&mut lifecycle, Event::Leave { id: "pamela".into() });
+    let again = apply(
+        &mut lifecycle,
+        Event::Leave {
+            id: "pamela".into(),
+        },
+    );
     assert_eq!((again.seq, again.event.as_str()), (0, "none"));
     let removed = apply(&mut lifecycle, Event::RemoveResource { id: "vm-1".into() });
     assert_eq!(removed.seq, 12);
     let error = lifecycle
-        .apply(moved("pamela", vec![set("role", "DBA"), add_member("role", "x")]), "cli")
+        .apply(
+            moved("pamela", vec![set("role", "DBA"), add_member("role", "x")]),
+            "cli",
+        )
         .unwrap_err();
     assert_eq!(code(&error), "tenure::lifecycle::not_a_set");
 
@@ -1894,7 +1992,10 @@ fn compact_scenario(address: &str, replay_address: &str) {
     records.swap(1, 2);
     assert!(replay.import_journal(&records).is_err());
     assert_eq!(replay.journal(0).unwrap(), []);
-    assert_eq!(replay.import_journal(&before.journal).unwrap(), before.journal.len());
+    assert_eq!(
+        replay.import_journal(&before.journal).unwrap(),
+        before.journal.len()
+    );
     assert_eq!(model(&mut replay), before);
     assert!(reopened.import_journal(&before.journal).is_err());
 }
@@ -1916,7 +2017,12 @@ fn two_writers(address: &str) {
         } else {
             (&mut b, &mut a)
         };
-        let joined = apply(first, Event::Join { identity: person(&id, "CloudEngineer") });
+        let joined = apply(
+            first,
+            Event::Join {
+                identity: person(&id, "CloudEngineer"),
+            },
+        );
         // The other handle's model reloads: it knows the joiner and moves her.
         let mover = apply(second, moved(&id, vec![set("role", "DBA")]));
         assert_eq!(mover.seq, joined.seq + 1);
@@ -1926,13 +2032,21 @@ fn two_writers(address: &str) {
         assert_eq!(seen.get("role"), Some(&Value::from("DBA")));
         // A join of the same id through the other handle is refused.
         let error = second
-            .apply(Event::Join { identity: person(&id, "DBA") }, "cli")
+            .apply(
+                Event::Join {
+                    identity: person(&id, "DBA"),
+                },
+                "cli",
+            )
             .unwrap_err();
         assert_eq!(code(&error), "tenure::lifecycle::duplicate_id");
     }
     let batch = b
         .apply_batch(
-            vec![Event::Leave { id: "p0".into() }, Event::Purge { id: "p1".into() }],
+            vec![
+                Event::Leave { id: "p0".into() },
+                Event::Purge { id: "p1".into() },
+            ],
             "cli",
         )
         .unwrap();
