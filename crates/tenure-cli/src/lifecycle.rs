@@ -111,16 +111,32 @@ fn open(store: &StoreArgs) -> Result<Lifecycle, Failure> {
 fn open_with_policy(store: &StoreArgs, policy: &[PathBuf]) -> Result<Lifecycle, Failure> {
     let mut lifecycle = open(store)?;
     if !policy.is_empty() {
-        let (policy, hash) = load_policy_with_hash(policy).map_err(|()| Failure::policy())?;
+        let (policy, hash) = load(policy)?;
         lifecycle.set_policy(policy, &hash)?;
     }
     Ok(lifecycle)
 }
 
+/// Reads and compiles the policy files, with their content hash. A file that cannot be
+/// read is an unreadable file (exit 2, as every lifecycle command's help says; `check`
+/// and `authorize` count it as a policy problem); a policy that does not compile exits 1.
+fn load(paths: &[PathBuf]) -> Result<(Policy, String), Failure> {
+    // Read each file first only to tell the two apart: `load_policy_with_hash` stays the
+    // one place that names, hashes and compiles the sources.
+    for path in paths {
+        std::fs::read_to_string(path).map_err(|e| {
+            Failure::input(format!(
+                "cannot read policy file `{}`: {}",
+                path.display(),
+                describe_io_error(&e)
+            ))
+        })?;
+    }
+    load_policy_with_hash(paths).map_err(|()| Failure::policy())
+}
+
 fn compile(paths: &[PathBuf]) -> Result<Policy, Failure> {
-    load_policy_with_hash(paths)
-        .map(|(policy, _)| policy)
-        .map_err(|()| Failure::policy())
+    load(paths).map(|(policy, _)| policy)
 }
 
 /// A progress bar on standard error that shows itself only once the work has taken

@@ -1558,7 +1558,7 @@ fn a_missing_file_exits_2() {
     let s = small_store();
     let policy = fixture("small_old.tenure");
     let missing = s.path("missing.jsonl").display().to_string();
-    let runs: [&[&str]; 7] = [
+    let runs: [&[&str]; 13] = [
         &["directory", "import", "--store", STORE, &missing],
         &["inventory", "import", "--store", STORE, &missing],
         &[
@@ -1594,7 +1594,52 @@ fn a_missing_file_exits_2() {
             "2031-01-01T00:00:00Z",
             &missing,
         ],
+        // A policy file that cannot be read is an unreadable file (exit 2), not a policy
+        // that fails to compile (exit 1), on every lifecycle command.
+        &["entitlements", "--policy", &missing, "--store", STORE],
+        &[
+            "who-can",
+            "--policy",
+            &policy,
+            "--policy",
+            &missing,
+            "--store",
+            STORE,
+            "--resource",
+            "db-dev",
+        ],
+        &[
+            "impact", "--old", &policy, "--new", &missing, "--store", STORE,
+        ],
+        &[
+            "scim",
+            "apply",
+            "--policy",
+            &missing,
+            "--store",
+            STORE,
+            &fixture("scim/01-create-user.json"),
+        ],
+        &[
+            "directory",
+            "import",
+            "--policy",
+            &missing,
+            "--store",
+            STORE,
+            &fixture("identities.jsonl"),
+        ],
+        &[
+            "advance",
+            "--policy",
+            &missing,
+            "--store",
+            STORE,
+            "--to",
+            "2031-01-01T00:00:00Z",
+        ],
     ];
+    let journal = s.journal(STORE);
     for args in runs {
         let o = s.run(args);
         assert_code(&o, 2);
@@ -1605,6 +1650,7 @@ fn a_missing_file_exits_2() {
             stderr(&o)
         );
     }
+    assert_eq!(s.journal(STORE), journal, "nothing written");
     // The mapping of `scim apply` too.
     let o = s.run(&[
         "scim",
