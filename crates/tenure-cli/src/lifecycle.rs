@@ -19,8 +19,9 @@ use tenure_directory::{Lifecycle, LifecycleError, Recorded};
 
 use crate::report::{describe_io_error, load_policy_with_hash};
 use crate::{
-    AdvanceArgs, EntitlementsArgs, Format, ImpactArgs, ImportArgs, JournalArgs, ScheduleCommand,
-    ScimApplyArgs, SourceArgs, StoreArgs, WhoCanArgs, EXIT_INPUT, EXIT_OK, EXIT_POLICY,
+    AdvanceArgs, EntitlementsArgs, ExportArgs, Format, ImpactArgs, ImportArgs, JournalArgs,
+    ScheduleCommand, ScimApplyArgs, SourceArgs, StoreArgs, WhoCanArgs, EXIT_INPUT, EXIT_OK,
+    EXIT_POLICY,
 };
 
 /// Why a lifecycle command stopped: the message is printed, the status returned.
@@ -137,6 +138,15 @@ fn load(paths: &[PathBuf]) -> Result<(Policy, String), Failure> {
 
 fn compile(paths: &[PathBuf]) -> Result<Policy, Failure> {
     load(paths).map(|(policy, _)| policy)
+}
+
+/// The optional `--policy` of a command that computes no access (`export`, `journal`):
+/// checked like any other, and not put in force (nothing is written).
+fn check_policy(paths: &[PathBuf]) -> Result<(), Failure> {
+    if !paths.is_empty() {
+        load(paths)?;
+    }
+    Ok(())
 }
 
 /// A progress bar on standard error that shows itself only once the work has taken
@@ -373,8 +383,9 @@ pub(crate) fn import(args: &ImportArgs, resources: bool) -> Result<(), Failure> 
     Ok(())
 }
 
-pub(crate) fn export(store: &StoreArgs, resources: bool) -> Result<(), Failure> {
-    let mut lifecycle = open(store)?;
+pub(crate) fn export(args: &ExportArgs, resources: bool) -> Result<(), Failure> {
+    check_policy(&args.policy)?;
+    let mut lifecycle = open(&args.store)?;
     let text = if resources {
         lifecycle.inventory()?.to_json_lines()
     } else {
@@ -442,6 +453,7 @@ pub(crate) fn scim_apply(args: &ScimApplyArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn journal(args: &JournalArgs) -> Result<(), Failure> {
+    check_policy(&args.policy)?;
     let mut lifecycle = open(&args.store)?;
     if let Some(path) = &args.import {
         let text = read_file(path)?;

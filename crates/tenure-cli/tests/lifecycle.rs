@@ -717,7 +717,7 @@ fn journal_import_rebuilds_an_equal_store() {
 
     // Only an empty store is rebuilt; the copy stays as it was.
     let o = s.run(&["journal", "--store", "sqlite:copy.db", "--import", &file]);
-    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_code(&o, 1);
     assert_eq!(s.journal("sqlite:copy.db"), s.journal(STORE));
 
     // A malformed journal line: exit 2, naming the line; nothing imported.
@@ -847,6 +847,61 @@ fn import_with_a_policy_journals_joins_and_moves_with_their_access_changes() {
         BTreeMap::from([("db-dev".to_string(), json!(["dba"]))])
     );
     assert_eq!(access_of(&record["gained"]), minus(&after, &before));
+}
+
+#[test]
+fn policy_is_optional_on_imports_exports_and_journal() {
+    let s = Sandbox::new();
+    let policy = fixture("small_old.tenure");
+    let broken_policy = fixture("broken.tenure");
+    for (catalog, file) in [
+        ("directory", "identities.jsonl"),
+        ("inventory", "resources.jsonl"),
+    ] {
+        let o = s.run(&[catalog, "import", "--store", STORE, &fixture(file)]);
+        assert_code(&o, 0);
+    }
+    let journal = s.journal(STORE);
+    let runs: [&[&str]; 3] = [
+        &["directory", "export", "--store", STORE],
+        &["inventory", "export", "--store", STORE],
+        &["journal", "--store", STORE],
+    ];
+    for args in runs {
+        let without = s.run(args);
+        assert_code(&without, 0);
+        let mut with: Vec<&str> = args.to_vec();
+        with.extend(["--policy", &policy]);
+        let with = s.run(&with);
+        assert_code(&with, 0);
+        assert_eq!(stdout(&with), stdout(&without), "{args:?}");
+        assert!(!json_lines(&with).is_empty(), "{args:?}");
+        // Checked all the same.
+        let mut broken: Vec<&str> = args.to_vec();
+        broken.extend(["--policy", &policy, "--policy", &broken_policy]);
+        let o = s.run(&broken);
+        assert_code(&o, 1);
+        assert_eq!(stdout(&o), "", "{args:?}");
+    }
+    // Nothing was written by any of them.
+    assert_eq!(s.journal(STORE), journal);
+
+    // The journal rebuilt with a policy given: the store stays a copy.
+    let file = s.write(
+        "journal.jsonl",
+        &stdout(&s.run(&["journal", "--store", STORE])),
+    );
+    let o = s.run(&[
+        "journal",
+        "--policy",
+        &policy,
+        "--store",
+        "sqlite:copy.db",
+        "--import",
+        &file,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(s.journal("sqlite:copy.db"), journal);
 }
 
 #[test]
