@@ -1299,7 +1299,7 @@ fn schedule_add_list_advance_and_cancel() {
 
     let o = s.run(&["schedule", "list", "--store", STORE]);
     assert_code(&o, 0);
-    assert_eq!(json_lines(&o), [added.clone()]);
+    assert_eq!(json_lines(&o), std::slice::from_ref(&added));
 
     // Not yet due: nothing happens.
     let head = s.journal(STORE).len();
