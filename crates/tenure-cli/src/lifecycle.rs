@@ -19,8 +19,9 @@ use tenure_directory::{Lifecycle, LifecycleError, Recorded};
 
 use crate::report::{describe_io_error, load_policy_with_hash};
 use crate::{
-    AdvanceArgs, EntitlementsArgs, Format, ImpactArgs, ImportArgs, JournalArgs, ScheduleCommand,
-    ScimApplyArgs, SourceArgs, StoreArgs, WhoCanArgs, EXIT_INPUT, EXIT_OK, EXIT_POLICY,
+    AdvanceArgs, EntitlementsArgs, ExportArgs, Format, ImpactArgs, ImportArgs, JournalArgs,
+    ScheduleCommand, ScimApplyArgs, SourceArgs, StoreArgs, WhoCanArgs, EXIT_INPUT, EXIT_OK,
+    EXIT_POLICY,
 };
 
 /// Why a lifecycle command stopped: the message is printed, the status returned.
@@ -111,16 +112,41 @@ fn open(store: &StoreArgs) -> Result<Lifecycle, Failure> {
 fn open_with_policy(store: &StoreArgs, policy: &[PathBuf]) -> Result<Lifecycle, Failure> {
     let mut lifecycle = open(store)?;
     if !policy.is_empty() {
-        let (policy, hash) = load_policy_with_hash(policy).map_err(|()| Failure::policy())?;
+        let (policy, hash) = load(policy)?;
         lifecycle.set_policy(policy, &hash)?;
     }
     Ok(lifecycle)
 }
 
+/// Reads and compiles the policy files, with their content hash. A file that cannot be
+/// read is an unreadable file (exit 2, as every lifecycle command's help says; `check`
+/// and `authorize` count it as a policy problem); a policy that does not compile exits 1.
+fn load(paths: &[PathBuf]) -> Result<(Policy, String), Failure> {
+    // Read each file first only to tell the two apart: `load_policy_with_hash` stays the
+    // one place that names, hashes and compiles the sources.
+    for path in paths {
+        std::fs::read_to_string(path).map_err(|e| {
+            Failure::input(format!(
+                "cannot read policy file `{}`: {}",
+                path.display(),
+                describe_io_error(&e)
+            ))
+        })?;
+    }
+    load_policy_with_hash(paths).map_err(|()| Failure::policy())
+}
+
 fn compile(paths: &[PathBuf]) -> Result<Policy, Failure> {
-    load_policy_with_hash(paths)
-        .map(|(policy, _)| policy)
-        .map_err(|()| Failure::policy())
+    load(paths).map(|(policy, _)| policy)
+}
+
+/// The optional `--policy` of a command that computes no access (`export`, `journal`):
+/// checked like any other, and not put in force (nothing is written).
+fn check_policy(paths: &[PathBuf]) -> Result<(), Failure> {
+    if !paths.is_empty() {
+        load(paths)?;
+    }
+    Ok(())
 }
 
 /// A progress bar on standard error that shows itself only once the work has taken
@@ -357,8 +383,9 @@ pub(crate) fn import(args: &ImportArgs, resources: bool) -> Result<(), Failure> 
     Ok(())
 }
 
-pub(crate) fn export(store: &StoreArgs, resources: bool) -> Result<(), Failure> {
-    let mut lifecycle = open(store)?;
+pub(crate) fn export(args: &ExportArgs, resources: bool) -> Result<(), Failure> {
+    check_policy(&args.policy)?;
+    let mut lifecycle = open(&args.store)?;
     let text = if resources {
         lifecycle.inventory()?.to_json_lines()
     } else {
@@ -426,6 +453,7 @@ pub(crate) fn scim_apply(args: &ScimApplyArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn journal(args: &JournalArgs) -> Result<(), Failure> {
+    check_policy(&args.policy)?;
     let mut lifecycle = open(&args.store)?;
     if let Some(path) = &args.import {
         let text = read_file(path)?;

@@ -177,7 +177,10 @@ Exit status:
         after_help = "\
 Exit status:
   0  written
-  2  the store cannot be read, or the command line is invalid"
+  1  the policy failed to compile, or the journal cannot be imported (the store is not
+     empty, or the records do not replay)
+  2  the store or a file cannot be read, a line is malformed, or the command line is
+     invalid"
     )]
     Journal(JournalArgs),
     #[command(subcommand, about = "List, add or cancel scheduled events")]
@@ -231,7 +234,16 @@ enum CatalogCommand {
     /// Import JSON Lines (each line with its "id"): new ids join, known ids move; journaled
     Import(ImportArgs),
     /// Export JSON Lines, in id order, to standard output
-    Export(StoreArgs),
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// A policy file (repeatable): checked, and otherwise not needed to export
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +344,9 @@ struct ScimApplyArgs {
 struct JournalArgs {
     #[command(flatten)]
     store: StoreArgs,
+    /// A policy file (repeatable): checked, and otherwise not needed for the journal
+    #[arg(long, value_name = "FILE")]
+    policy: Vec<PathBuf>,
     /// Only records after this sequence number
     #[arg(long, value_name = "SEQ", conflicts_with = "import")]
     since: Option<u64>,
@@ -419,14 +434,14 @@ fn main() -> ExitCode {
         Command::Directory(CatalogCommand::Import(args)) => {
             lifecycle::finish(lifecycle::import(&args, false))
         }
-        Command::Directory(CatalogCommand::Export(store)) => {
-            lifecycle::finish(lifecycle::export(&store, false))
+        Command::Directory(CatalogCommand::Export(args)) => {
+            lifecycle::finish(lifecycle::export(&args, false))
         }
         Command::Inventory(CatalogCommand::Import(args)) => {
             lifecycle::finish(lifecycle::import(&args, true))
         }
-        Command::Inventory(CatalogCommand::Export(store)) => {
-            lifecycle::finish(lifecycle::export(&store, true))
+        Command::Inventory(CatalogCommand::Export(args)) => {
+            lifecycle::finish(lifecycle::export(&args, true))
         }
         Command::Entitlements(args) => lifecycle::finish(lifecycle::entitlements(&args)),
         Command::WhoCan(args) => lifecycle::finish(lifecycle::who_can(&args)),
