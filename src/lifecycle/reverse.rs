@@ -51,6 +51,25 @@ pub(crate) struct ReverseIndex {
     /// `options[side][rule]`: the anchor options of that side of each grant (empty for
     /// denies and for sides without an indexable atom).
     options: [Vec<Vec<Vec<Key>>>; 2],
+    /// `exact[side][rule]`: whether that side of the grant is *exactly* the conjunction
+    /// of its options (`*`, or an `and` of `=`, `in` and `has` atoms): then the entries
+    /// it is true for are the intersection of the options' postings, with no evaluation.
+    exact: [Vec<bool>; 2],
+}
+
+/// Whether `expr` is true exactly when every one of its anchor options holds.
+fn is_exact(expr: &ir::Expr) -> bool {
+    let atom = |e: &ir::Expr| {
+        matches!(
+            e,
+            ir::Expr::Atom(ir::Atom { test: ir::Test::Eq(_) | ir::Test::In(_) | ir::Test::Has, .. })
+        )
+    };
+    match expr {
+        ir::Expr::Any => true,
+        ir::Expr::And(es) => es.iter().all(atom),
+        e => atom(e),
+    }
 }
 
 impl ReverseIndex {
@@ -71,6 +90,12 @@ impl ReverseIndex {
                 Index::build_grants_on_side(rules, RESOURCE),
             ],
             options: [options_of(IDENTITY), options_of(RESOURCE)],
+            exact: [IDENTITY, RESOURCE].map(|side| {
+                rules
+                    .iter()
+                    .map(|r| r.effect == Effect::Grant && is_exact(side_expr(r, side)))
+                    .collect()
+            }),
         }
     }
 }
@@ -194,28 +219,24 @@ impl Policy {
         let mut found: Vec<(u32, Vec<u32>)> = Vec::new();
         for &r in &grants {
             let condition = side_expr(&rules[r as usize], other);
+            let options = &reverse.options[other][r as usize];
+            if reverse.exact[other][r as usize] {
+                if options.is_empty() {
+                    others.all_slots().for_each(|s| record(s, &mut position, &mut found, r));
+                } else {
+                    for s in intersection(options, others) {
+                        record(s, &mut position, &mut found, r);
+                    }
+                }
+                continue;
+            }
             let mut check = |slot: u32| {
                 let Some((_, e)) = others.slot(slot) else { return };
-                if eval::expr(condition, e.entity_of()) != Truth::True {
-                    return;
-                }
-                match position[slot as usize] {
-                    u32::MAX => {
-                        // INVARIANT: fewer matches than slots, and slots fit in u32.
-                        position[slot as usize] = found.len() as u32;
-                        found.push((slot, vec![r]));
-                    }
-                    at => {
-                        let list = &mut found[at as usize].1;
-                        // A grant posted under several keys of its option is seen once
-                        // per key; grants arrive in ascending order.
-                        if list.last() != Some(&r) {
-                            list.push(r);
-                        }
-                    }
+                if eval::expr(condition, e.entity_of()) == Truth::True {
+                    record(slot, &mut position, &mut found, r);
                 }
             };
-            match cheapest(&reverse.options[other][r as usize], others) {
+            match cheapest(options, others) {
                 Some(option) => {
                     for key in option {
                         others.postings(key).iter().for_each(|&s| check(s));
@@ -226,6 +247,51 @@ impl Policy {
         }
         found
     }
+}
+
+/// Notes that grant `r` is true for `slot` (grants arrive in ascending order; a slot
+/// reached through several keys of one option is noted once).
+#[inline]
+fn record(slot: u32, position: &mut [u32], found: &mut Vec<(u32, Vec<u32>)>, r: u32) {
+    match position[slot as usize] {
+        u32::MAX => {
+            // INVARIANT: fewer matches than slots, and slots fit in u32.
+            position[slot as usize] = found.len() as u32;
+            found.push((slot, vec![r]));
+        }
+        at => {
+            let list = &mut found[at as usize].1;
+            if list.last() != Some(&r) {
+                list.push(r);
+            }
+        }
+    }
+}
+
+/// The slots for which every option holds (some key of each): the intersection of each
+/// option's postings union, smallest first.
+fn intersection<E: Entry>(options: &[Vec<Key>], catalog: &Catalog<E>) -> Vec<u32> {
+    let mut unions: Vec<std::borrow::Cow<'_, [u32]>> = options
+        .iter()
+        .map(|option| match option.as_slice() {
+            [key] => std::borrow::Cow::Borrowed(catalog.postings(key)),
+            keys => {
+                let mut all: Vec<u32> = keys.iter().flat_map(|k| catalog.postings(k).iter().copied()).collect();
+                all.sort_unstable();
+                all.dedup();
+                std::borrow::Cow::Owned(all)
+            }
+        })
+        .collect();
+    unions.sort_by_key(|u| u.len());
+    let Some((smallest, rest)) = unions.split_first() else {
+        return Vec::new();
+    };
+    smallest
+        .iter()
+        .copied()
+        .filter(|s| rest.iter().all(|u| u.binary_search(s).is_ok()))
+        .collect()
 }
 
 /// The anchor option whose keys match the fewest entries of `catalog`.
