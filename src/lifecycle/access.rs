@@ -57,36 +57,28 @@ pub struct PairAccess {
     pub reasons: Vec<String>,
 }
 
-/// Items keyed by the id of the other side.
-trait Keyed {
-    fn key(&self) -> &str;
-}
-
-impl Keyed for Entitlement {
-    fn key(&self) -> &str {
-        &self.resource
-    }
-}
-
-impl Keyed for Holder {
-    fn key(&self) -> &str {
-        &self.identity
-    }
-}
-
-/// `after` minus `before` as gained, `before` minus `after` as lost (both sorted by key).
-fn diff<T: Keyed>(before: Vec<T>, after: Vec<T>) -> AccessChange<T> {
-    let before_keys: FxHashSet<String> = before.iter().map(|i| i.key().to_string()).collect();
-    let after_keys: FxHashSet<String> = after.iter().map(|i| i.key().to_string()).collect();
-    AccessChange {
-        gained: after
-            .into_iter()
-            .filter(|i| !before_keys.contains(i.key()))
-            .collect(),
-        lost: before
-            .into_iter()
-            .filter(|i| !after_keys.contains(i.key()))
-            .collect(),
+/// `after` minus `before` as gained, `before` minus `after` as lost: both lists of
+/// `(slot, grants)` ascending by slot, compared by slot without building the items that
+/// stay.
+fn diff_slots(
+    before: Vec<(u32, Vec<u32>)>,
+    after: Vec<(u32, Vec<u32>)>,
+) -> (Vec<(u32, Vec<u32>)>, Vec<(u32, Vec<u32>)>) {
+    let (mut gained, mut lost) = (Vec::new(), Vec::new());
+    let mut b = before.into_iter().peekable();
+    let mut a = after.into_iter().peekable();
+    loop {
+        match (b.peek(), a.peek()) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                b.next();
+                a.next();
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => lost.extend(b.next()),
+            (Some(_), Some(_)) => gained.extend(a.next()),
+            (Some(_), None) => lost.extend(b.next()),
+            (None, Some(_)) => gained.extend(a.next()),
+            (None, None) => return (gained, lost),
+        }
     }
 }
 
@@ -119,10 +111,15 @@ impl Policy {
     ) -> AccessChange<Entitlement> {
         let reach = |i: &Option<Identity>| {
             i.as_ref()
-                .map(|i| self.entitlements(i, inventory))
+                .map(|i| self.reach(i, inventory))
                 .unwrap_or_default()
         };
-        diff(reach(&applied.before), reach(&applied.after))
+        let (gained, lost) = diff_slots(reach(&applied.before), reach(&applied.after));
+        let make = |resource, reasons| Entitlement { resource, reasons };
+        AccessChange {
+            gained: self.in_id_order(inventory, &gained, make),
+            lost: self.in_id_order(inventory, &lost, make),
+        }
     }
 
     /// The identities of `directory` a resource event gained and lost: who could reach
@@ -134,10 +131,15 @@ impl Policy {
     ) -> AccessChange<Holder> {
         let reach = |r: &Option<Resource>| {
             r.as_ref()
-                .map(|r| self.who_can(r, directory))
+                .map(|r| self.holders(r, directory))
                 .unwrap_or_default()
         };
-        diff(reach(&applied.before), reach(&applied.after))
+        let (gained, lost) = diff_slots(reach(&applied.before), reach(&applied.after));
+        let make = |identity, reasons| Holder { identity, reasons };
+        AccessChange {
+            gained: self.in_id_order(directory, &gained, make),
+            lost: self.in_id_order(directory, &lost, make),
+        }
     }
 }
 

@@ -134,21 +134,47 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn entitlements(&self, identity: &Identity, inventory: &Inventory) -> Vec<Entitlement> {
+        let reach = self.reach(identity, inventory);
+        self.in_id_order(inventory, &reach, |resource, reasons| Entitlement { resource, reasons })
+    }
+
+    /// The slots of `inventory` that `identity` reaches, ascending, each with the grants
+    /// that allow it (load order).
+    pub(crate) fn reach(&self, identity: &Identity, inventory: &Inventory) -> Vec<(u32, Vec<u32>)> {
         let prepared = self.for_identity(identity);
+        let mut reach = self.granted_pairs(identity.entity(), IDENTITY, inventory);
+        reach.retain(|(slot, _)| {
+            inventory
+                .slot(*slot)
+                .is_some_and(|(_, resource)| !prepared.denied(resource.entity()))
+        });
+        reach.sort_unstable_by_key(|(slot, _)| *slot);
+        reach
+    }
+
+    /// Items built from `(slot, grants)` pairs, in the id order of their slots in
+    /// `catalog` (sorting references, not the items).
+    pub(crate) fn in_id_order<E: Entry, T>(
+        &self,
+        catalog: &Catalog<E>,
+        pairs: &[(u32, Vec<u32>)],
+        make: impl Fn(String, Vec<String>) -> T,
+    ) -> Vec<T> {
         let rules = self.ir_rules();
-        let mut found: Vec<Entitlement> = self
-            .granted_pairs(identity.entity(), IDENTITY, inventory)
-            .into_iter()
-            .filter_map(|(slot, grants)| {
-                let (id, resource) = inventory.slot(slot)?;
-                (!prepared.denied(resource.entity())).then(|| Entitlement {
-                    resource: id.to_string(),
-                    reasons: grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
-                })
-            })
+        let mut order: Vec<(&str, &[u32])> = pairs
+            .iter()
+            .filter_map(|(slot, grants)| catalog.slot(*slot).map(|(id, _)| (id, grants.as_slice())))
             .collect();
-        found.sort_unstable_by(|a, b| a.resource.cmp(&b.resource));
-        found
+        order.sort_unstable_by_key(|(id, _)| *id);
+        order
+            .into_iter()
+            .map(|(id, grants)| {
+                make(
+                    id.to_string(),
+                    grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
+                )
+            })
+            .collect()
     }
 
     /// Every identity of `directory` that can reach `resource`, with the grants that
@@ -173,20 +199,21 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn who_can(&self, resource: &Resource, directory: &Directory) -> Vec<Holder> {
-        let rules = self.ir_rules();
-        let mut found: Vec<Holder> = self
-            .granted_pairs(resource.entity(), RESOURCE, directory)
-            .into_iter()
-            .filter_map(|(slot, grants)| {
-                let (id, identity) = directory.slot(slot)?;
-                (!self.denied(identity.entity(), resource.entity())).then(|| Holder {
-                    identity: id.to_string(),
-                    reasons: grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
-                })
-            })
-            .collect();
-        found.sort_unstable_by(|a, b| a.identity.cmp(&b.identity));
-        found
+        let holders = self.holders(resource, directory);
+        self.in_id_order(directory, &holders, |identity, reasons| Holder { identity, reasons })
+    }
+
+    /// The slots of `directory` that reach `resource`, ascending, each with the grants
+    /// that allow it (load order).
+    pub(crate) fn holders(&self, resource: &Resource, directory: &Directory) -> Vec<(u32, Vec<u32>)> {
+        let mut holders = self.granted_pairs(resource.entity(), RESOURCE, directory);
+        holders.retain(|(slot, _)| {
+            directory
+                .slot(*slot)
+                .is_some_and(|(_, identity)| !self.denied(identity.entity(), resource.entity()))
+        });
+        holders.sort_unstable_by_key(|(slot, _)| *slot);
+        holders
     }
 
     /// Every slot of `others` (the catalog of the other side) that some grant is *true*
