@@ -110,16 +110,6 @@ impl PreparedIdentity<'_> {
         decide::deny_applies(&self.with(resource))
     }
 
-    /// Whether the prepared identity may reach `resource` (an entity inside the crate).
-    pub(crate) fn allows_entity(&self, resource: &Entity) -> bool {
-        decide::is_allowed(&self.with(resource))
-    }
-
-    /// The grants that apply to the prepared identity and `resource`, in load order.
-    pub(crate) fn applying_grants(&self, resource: &Entity) -> Vec<u32> {
-        decide::applying_grants(&self.with(resource))
-    }
-
     fn with<'r>(&'r self, resource: &'r Entity) -> PreparedRequest<'r> {
         PreparedRequest {
             prepared: self,

@@ -77,18 +77,6 @@ pub(crate) fn deny_applies(path: &impl Applying) -> bool {
         .is_break()
 }
 
-/// The grants that apply, ascending (load order), each once.
-pub(crate) fn applying_grants(path: &impl Applying) -> Vec<u32> {
-    let mut found = Vec::new();
-    let _ = path.for_each_applying(Effect::Grant, &mut |r, _| {
-        found.push(r);
-        ControlFlow::Continue(())
-    });
-    found.sort_unstable();
-    found.dedup();
-    found
-}
-
 /// Deny overrides grant, with reasons in load order.
 pub(crate) fn authorize(path: &impl Applying) -> Decision {
     let mut found: Vec<(u32, Outcome)> = Vec::new();

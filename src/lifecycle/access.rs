@@ -194,8 +194,10 @@ pub fn impact(
                 .filter(|r| !old_contents.contains(&content(r))),
         );
 
-    // Identity slot → resource slots that a differing rule can apply to.
-    let mut pairs: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    // Identity (by id rank) → resource slots that a differing rule can apply to.
+    let identity_rank = directory.id_ranks();
+    let resource_rank = inventory.id_ranks();
+    let mut pairs: BTreeMap<u32, (u32, Vec<u32>)> = BTreeMap::new();
     for rule in differing {
         let identities = matching(directory, rule, IDENTITY);
         if identities.is_empty() {
@@ -206,48 +208,100 @@ pub fn impact(
             continue;
         }
         for i in identities {
-            pairs.entry(i).or_default().extend_from_slice(&resources);
+            pairs
+                .entry(identity_rank[i as usize])
+                .or_insert_with(|| (i, Vec::new()))
+                .1
+                .extend_from_slice(&resources);
         }
     }
 
+    // Identities in id order, each one's resources in id order: the lists come out
+    // sorted without sorting the items. Each pair is decided from the grants whose `WHO`
+    // is true (once per identity) and each grant's matching resources (once per grant,
+    // as a bit set), plus the deny check: no condition is evaluated per pair twice.
+    let mut old_matches = GrantMatches::new(old, inventory);
+    let mut new_matches = GrantMatches::new(new, inventory);
     let mut change = AccessChange::default();
-    for (i, mut resources) in pairs {
+    for (_, (i, mut resources)) in pairs {
         let Some((identity_id, identity)) = directory.slot(i) else {
             continue;
         };
-        resources.sort_unstable();
+        resources.sort_unstable_by_key(|&r| resource_rank[r as usize]);
         resources.dedup();
-        let (before, after) = (old.for_identity(identity), new.for_identity(identity));
+        let sides = [
+            (old.for_identity(identity), old.grants_true_for(identity.entity(), IDENTITY)),
+            (new.for_identity(identity), new.grants_true_for(identity.entity(), IDENTITY)),
+        ];
+        for (n, (_, grants)) in sides.iter().enumerate() {
+            let matches = if n == 0 { &mut old_matches } else { &mut new_matches };
+            grants.iter().for_each(|&g| matches.prepare(g));
+        }
         for r in resources {
             let Some((resource_id, resource)) = inventory.slot(r) else {
                 continue;
             };
-            let (was, is) = (
-                before.allows_entity(resource.entity()),
-                after.allows_entity(resource.entity()),
-            );
+            let allowed = |(prepared, grants): &(crate::PreparedIdentity<'_>, Vec<u32>), matches: &GrantMatches<'_>| {
+                grants.iter().any(|&g| matches.holds(g, r)) && !prepared.denied(resource.entity())
+            };
+            let (was, is) = (allowed(&sides[0], &old_matches), allowed(&sides[1], &new_matches));
             if was == is {
                 continue;
             }
-            let (list, grants, policy) = if is {
-                (&mut change.gained, after.applying_grants(resource.entity()), new)
+            let (list, (_, grants), matches, policy) = if is {
+                (&mut change.gained, &sides[1], &new_matches, new)
             } else {
-                (&mut change.lost, before.applying_grants(resource.entity()), old)
+                (&mut change.lost, &sides[0], &old_matches, old)
             };
             let rules = policy.ir_rules();
             list.push(PairAccess {
                 identity: identity_id.to_string(),
                 resource: resource_id.to_string(),
-                reasons: grants.iter().map(|&g| rules[g as usize].id.to_string()).collect(),
+                reasons: grants
+                    .iter()
+                    .filter(|&&g| matches.holds(g, r))
+                    .map(|&g| rules[g as usize].id.to_string())
+                    .collect(),
             });
         }
     }
-    let order = |a: &PairAccess, b: &PairAccess| {
-        (a.identity.as_str(), a.resource.as_str()).cmp(&(b.identity.as_str(), b.resource.as_str()))
-    };
-    change.gained.sort_unstable_by(order);
-    change.lost.sort_unstable_by(order);
     change
+}
+
+/// For the grants of one policy: the inventory slots each one's `WHAT` is true for, as a
+/// bit set, computed once per grant.
+struct GrantMatches<'a> {
+    policy: &'a Policy,
+    inventory: &'a Inventory,
+    sets: rustc_hash::FxHashMap<u32, Vec<u64>>,
+}
+
+impl<'a> GrantMatches<'a> {
+    fn new(policy: &'a Policy, inventory: &'a Inventory) -> Self {
+        GrantMatches {
+            policy,
+            inventory,
+            sets: rustc_hash::FxHashMap::default(),
+        }
+    }
+
+    fn prepare(&mut self, grant: u32) {
+        let (policy, inventory) = (self.policy, self.inventory);
+        self.sets.entry(grant).or_insert_with(|| {
+            let mut bits = vec![0u64; inventory.slot_count().div_ceil(64)];
+            policy.grant_matches(grant, RESOURCE, inventory, &mut |s| {
+                bits[s as usize / 64] |= 1 << (s % 64);
+            });
+            bits
+        });
+    }
+
+    /// Whether grant `grant` (prepared) is true for slot `slot`.
+    fn holds(&self, grant: u32, slot: u32) -> bool {
+        self.sets
+            .get(&grant)
+            .is_some_and(|bits| bits[slot as usize / 64] & (1 << (slot % 64)) != 0)
+    }
 }
 
 /// The slots of `catalog` that `side` of `rule` can apply to: *true* for a grant

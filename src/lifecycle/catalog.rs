@@ -291,6 +291,19 @@ impl<E: Entry> Catalog<E> {
             .map(|(i, _)| i as u32)
     }
 
+    /// Slot → the rank of its id in id order (free slots rank last): for producing
+    /// sorted output by sorting integers instead of strings.
+    pub(crate) fn id_ranks(&self) -> Vec<u32> {
+        let mut order: Vec<(&str, u32)> = self.by_id.iter().map(|(id, &s)| (&**id, s)).collect();
+        order.sort_unstable();
+        let mut ranks = vec![u32::MAX; self.slots.len()];
+        for (rank, (_, slot)) in order.into_iter().enumerate() {
+            // INVARIANT: fewer entries than slots, and slots fit in u32.
+            ranks[slot as usize] = rank as u32;
+        }
+        ranks
+    }
+
     /// The slots whose entry makes `key` true (sorted), empty when none.
     pub(crate) fn postings(&self, key: &Key) -> &[u32] {
         let found = match key {

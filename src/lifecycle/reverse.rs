@@ -228,6 +228,21 @@ impl Policy {
         side: usize,
         others: &Catalog<E>,
     ) -> Vec<(u32, Vec<u32>)> {
+        let other = 1 - side;
+        // Slot → position in `found`, for the slots some grant already matched.
+        let mut position = vec![u32::MAX; others.slot_count()];
+        let mut found: Vec<(u32, Vec<u32>)> = Vec::new();
+        for r in self.grants_true_for(entity, side) {
+            self.grant_matches(r, other, others, &mut |s| {
+                record(s, &mut position, &mut found, r);
+            });
+        }
+        found
+    }
+
+    /// The grants whose `side` condition is *true* for `entity`, ascending: found
+    /// through the reverse index, then evaluated.
+    pub(crate) fn grants_true_for(&self, entity: &crate::entity::Entity, side: usize) -> Vec<u32> {
         let reverse = self.reverse();
         let rules = self.ir_rules();
         let index = &reverse.by_side[side];
@@ -239,40 +254,47 @@ impl Policy {
         grants.sort_unstable();
         grants.dedup();
         grants.retain(|&r| eval::expr(side_expr(&rules[r as usize], side), entity) == Truth::True);
+        grants
+    }
 
-        let other = 1 - side;
-        // Slot → position in `found`, for the slots some grant already matched.
-        let mut position = vec![u32::MAX; others.slot_count()];
-        let mut found: Vec<(u32, Vec<u32>)> = Vec::new();
-        for &r in &grants {
-            let condition = side_expr(&rules[r as usize], other);
-            let options = &reverse.options[other][r as usize];
-            if reverse.exact[other][r as usize] {
-                if options.is_empty() {
-                    others.all_slots().for_each(|s| record(s, &mut position, &mut found, r));
-                } else {
-                    for s in intersection(options, others) {
-                        record(s, &mut position, &mut found, r);
-                    }
-                }
-                continue;
+    /// Calls `f` with each slot of `others` for which `side` of grant `r` is *true*
+    /// (ascending for an exact side; possibly repeated otherwise): the intersection of
+    /// its options' postings when the side is exactly their conjunction, else the
+    /// postings of its cheapest option (or every entry) evaluated.
+    pub(crate) fn grant_matches<E: Entry>(
+        &self,
+        r: u32,
+        side: usize,
+        others: &Catalog<E>,
+        f: &mut impl FnMut(u32),
+    ) {
+        let reverse = self.reverse();
+        let condition = side_expr(&self.ir_rules()[r as usize], side);
+        let options = &reverse.options[side][r as usize];
+        if reverse.exact[side][r as usize] {
+            if options.is_empty() {
+                others.all_slots().for_each(f);
+            } else {
+                intersection(options, others).into_iter().for_each(f);
             }
-            let mut check = |slot: u32| {
-                let Some((_, e)) = others.slot(slot) else { return };
-                if eval::expr(condition, e.entity_of()) == Truth::True {
-                    record(slot, &mut position, &mut found, r);
-                }
-            };
-            match cheapest(options, others) {
-                Some(option) => {
-                    for key in option {
-                        others.postings(key).iter().for_each(|&s| check(s));
-                    }
-                }
-                None => others.all_slots().for_each(check),
-            }
+            return;
         }
-        found
+        let mut check = |slot: u32| {
+            if others
+                .slot(slot)
+                .is_some_and(|(_, e)| eval::expr(condition, e.entity_of()) == Truth::True)
+            {
+                f(slot);
+            }
+        };
+        match cheapest(options, others) {
+            Some(option) => {
+                for key in option {
+                    others.postings(key).iter().for_each(|&s| check(s));
+                }
+            }
+            None => others.all_slots().for_each(check),
+        }
     }
 }
 
