@@ -111,23 +111,39 @@ fn bench_queries(c: &mut Criterion) {
             black_box(policy.who_can(r, &directory).len())
         })
     });
-    let mut dir = directory.clone();
-    let mut k = 0usize;
-    let mut rng = SplitMix64::new(42);
-    group.bench_function("move_with_diff", |b| {
-        b.iter(|| {
-            k = (k + 7919) % ids.len();
-            let role = format!("role_{}", rng.below(roles(RULES)));
-            let event = Event::Move {
-                id: ids[k].clone(),
-                changes: vec![Change::Set { attribute: "role".into(), value: role.into() }],
-            };
-            let applied = dir.apply(&event).expect("on record");
-            black_box(policy.identity_access_change(&applied, &inventory))
-        })
-    });
+    // One move of each kind, with the size of its access change (printed once).
+    for (attribute, values) in [("role", roles(RULES)), ("department", 16)] {
+        let mut dir = directory.clone();
+        let mut k = 0usize;
+        let mut rng = SplitMix64::new(42);
+        let event = |k: usize, rng: &mut SplitMix64| Event::Move {
+            id: ids[k].clone(),
+            changes: vec![Change::Set {
+                attribute: attribute.into(),
+                value: format!("{}_{}", if attribute == "role" { "role" } else { "dept" }, rng.below(values)).into(),
+            }],
+        };
+        let mut changed = 0usize;
+        for n in 0..100 {
+            let applied = dir.apply(&event(n * 7919 % ids.len(), &mut rng)).expect("on record");
+            let change = policy.identity_access_change(&applied, &inventory);
+            changed += change.gained.len() + change.lost.len();
+        }
+        eprintln!("move of {attribute}: {} pairs gained or lost on average", changed / 100);
+        group.bench_function(format!("move_{attribute}_with_diff"), |b| {
+            b.iter(|| {
+                k = (k + 7919) % ids.len();
+                let applied = dir.apply(&event(k, &mut rng)).expect("on record");
+                black_box(policy.identity_access_change(&applied, &inventory))
+            })
+        });
+    }
+    let reach: usize = ids.iter().take(100).map(|id| policy.entitlements(directory.get(id).expect("on record"), &inventory).len()).sum();
+    eprintln!("entitlements: {} resources per identity on average", reach / 100);
     let new = changed_policy(RULES);
     group.sample_size(10);
+    let change = impact(&policy, &new, &directory, &inventory);
+    eprintln!("impact of 10 rules: {} gained, {} lost", change.gained.len(), change.lost.len());
     group.bench_function("impact_10_rules", |b| {
         b.iter(|| black_box(impact(&policy, &new, &directory, &inventory)))
     });

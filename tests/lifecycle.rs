@@ -165,6 +165,36 @@ proptest! {
         prop_assert_eq!(change.lost, before);
     }
 
+    /// A move's access change is exactly the difference of the identity's entitlements
+    /// before and after (computed pair by pair with `authorize`).
+    #[test]
+    fn move_access_change_equals_the_difference(
+        text in policy_text(),
+        start in entity(),
+        changes in prop::collection::vec(change(), 1..4),
+        resources in catalog_entities(10),
+    ) {
+        let policy = Policy::compile(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let inventory = inventory_of(&resources);
+        let mut directory = Directory::new();
+        directory.insert(start.with("id", "p")).expect("empty directory");
+        let event = Event::Move { id: "p".into(), changes };
+        let Ok(applied) = directory.apply(&event) else { return Ok(()) };
+        let by_loop = |i: &Identity| -> Vec<Entitlement> {
+            inventory
+                .iter()
+                .filter_map(|(rid, r)| reasons(&policy, i, r).map(|reasons| Entitlement { resource: rid.into(), reasons }))
+                .collect()
+        };
+        let before = by_loop(applied.before.as_ref().expect("a move has a before"));
+        let after = by_loop(applied.after.as_ref().expect("a move has an after"));
+        let change = policy.identity_access_change(&applied, &inventory);
+        let gained: Vec<Entitlement> = after.iter().filter(|e| !before.iter().any(|b| b.resource == e.resource)).cloned().collect();
+        let lost: Vec<Entitlement> = before.iter().filter(|e| !after.iter().any(|a| a.resource == e.resource)).cloned().collect();
+        prop_assert_eq!(change.gained, gained, "{}", text);
+        prop_assert_eq!(change.lost, lost, "{}", text);
+    }
+
     /// Directory and inventory JSON Lines are lossless.
     #[test]
     fn json_lines_round_trip(identities in catalog_entities(10)) {

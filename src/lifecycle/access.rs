@@ -109,17 +109,108 @@ impl Policy {
         applied: &Applied<Identity>,
         inventory: &Inventory,
     ) -> AccessChange<Entitlement> {
-        let reach = |i: &Option<Identity>| {
-            i.as_ref()
-                .map(|i| self.reach(i, inventory))
-                .unwrap_or_default()
+        let (gained, lost) = match (&applied.before, &applied.after) {
+            (Some(before), Some(after)) => self
+                .moved_reach(before, after, inventory)
+                .unwrap_or_else(|| diff_slots(self.reach(before, inventory), self.reach(after, inventory))),
+            (before, after) => {
+                let reach = |i: &Option<Identity>| {
+                    i.as_ref()
+                        .map(|i| self.reach(i, inventory))
+                        .unwrap_or_default()
+                };
+                diff_slots(reach(before), reach(after))
+            }
         };
-        let (gained, lost) = diff_slots(reach(&applied.before), reach(&applied.after));
         let make = |resource, reasons| Entitlement { resource, reasons };
         AccessChange {
             gained: self.in_id_order(inventory, &gained, make),
             lost: self.in_id_order(inventory, &lost, make),
         }
+    }
+
+    /// The gained and lost `(slot, grants)` of a move, looking only at the resources of
+    /// the grants whose `WHO` changed — when no deny's `WHO` changed (then every pair's
+    /// deny verdict is the same before and after, and only a change of grants can change
+    /// a decision). `None` when a deny's `WHO` changed: the caller compares full reaches.
+    #[allow(clippy::type_complexity)]
+    fn moved_reach(
+        &self,
+        before: &Identity,
+        after: &Identity,
+        inventory: &Inventory,
+    ) -> Option<(Vec<(u32, Vec<u32>)>, Vec<(u32, Vec<u32>)>)> {
+        let rules = self.ir_rules();
+        let (b, a) = (before.entity(), after.entity());
+        let deny_changed = self
+            .reverse()
+            .denies
+            .iter()
+            .any(|&r| eval::expr(&rules[r as usize].who, b) != eval::expr(&rules[r as usize].who, a));
+        if deny_changed {
+            return None;
+        }
+        let (was, is) = (self.grants_true_for(b, IDENTITY), self.grants_true_for(a, IDENTITY));
+        let changed: Vec<u32> = {
+            let mut all: Vec<u32> = was.iter().chain(&is).copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            all.into_iter()
+                .filter(|r| was.binary_search(r).is_ok() != is.binary_search(r).is_ok())
+                .collect()
+        };
+        // The candidates: every resource a changed grant is true for.
+        let mut candidate = vec![false; inventory.slot_count()];
+        let mut candidates = Vec::new();
+        for &g in &changed {
+            self.grant_matches(g, RESOURCE, inventory, &mut |s| {
+                if !std::mem::replace(&mut candidate[s as usize], true) {
+                    candidates.push(s);
+                }
+            });
+        }
+        candidates.sort_unstable();
+        // Each candidate's grants before and after (every grant true for it, in order).
+        let mut position = vec![u32::MAX; inventory.slot_count()];
+        for (n, &s) in candidates.iter().enumerate() {
+            position[s as usize] = n as u32;
+        }
+        let mut grants_of: Vec<[Vec<u32>; 2]> = vec![[Vec::new(), Vec::new()]; candidates.len()];
+        let mut all: Vec<u32> = was.iter().chain(&is).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        for g in all {
+            let (in_was, in_is) = (was.binary_search(&g).is_ok(), is.binary_search(&g).is_ok());
+            self.grant_matches(g, RESOURCE, inventory, &mut |s| {
+                if let Some(&p) = position.get(s as usize).filter(|&&p| p != u32::MAX) {
+                    let lists = &mut grants_of[p as usize];
+                    for (on, list) in [(in_was, 0), (in_is, 1)] {
+                        if on && lists[list].last() != Some(&g) {
+                            lists[list].push(g);
+                        }
+                    }
+                }
+            });
+        }
+        let prepared = self.for_identity(before);
+        let (mut gained, mut lost) = (Vec::new(), Vec::new());
+        for (slot, [had, has]) in candidates.into_iter().zip(grants_of) {
+            if had.is_empty() == has.is_empty() {
+                continue;
+            }
+            let denied = inventory
+                .slot(slot)
+                .is_none_or(|(_, r)| prepared.denied(r.entity()));
+            if denied {
+                continue;
+            }
+            if has.is_empty() {
+                lost.push((slot, had));
+            } else {
+                gained.push((slot, has));
+            }
+        }
+        Some((gained, lost))
     }
 
     /// The identities of `directory` a resource event gained and lost: who could reach

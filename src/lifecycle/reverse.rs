@@ -55,6 +55,8 @@ pub(crate) struct ReverseIndex {
     /// of its options (`*`, or an `and` of `=`, `in` and `has` atoms): then the entries
     /// it is true for are the intersection of the options' postings, with no evaluation.
     exact: [Vec<bool>; 2],
+    /// Every deny, ascending (an identity event compares their `WHO` before and after).
+    pub(crate) denies: Vec<u32>,
 }
 
 /// Whether `expr` is true exactly when every one of its anchor options holds.
@@ -90,6 +92,9 @@ impl ReverseIndex {
                 Index::build_grants_on_side(rules, RESOURCE),
             ],
             options: [options_of(IDENTITY), options_of(RESOURCE)],
+            denies: (0..rules.len() as u32)
+                .filter(|&r| rules[r as usize].effect == Effect::Deny)
+                .collect(),
             exact: [IDENTITY, RESOURCE].map(|side| {
                 rules
                     .iter()
