@@ -35,7 +35,14 @@ fn identity(n: usize, rules: usize, rng: &mut SplitMix64) -> Identity {
         .with("id", format!("u{n}"))
         .with("role", format!("role_{}", rng.below(roles(rules))))
         .with("department", format!("dept_{}", rng.below(16)))
-        .with("status", if rng.below(100) < 2 { "suspended" } else { "active" })
+        .with(
+            "status",
+            if rng.below(100) < 2 {
+                "suspended"
+            } else {
+                "active"
+            },
+        )
 }
 
 fn resource(n: usize, rng: &mut SplitMix64) -> Resource {
@@ -51,7 +58,8 @@ fn directory(n: usize, rules: usize) -> Directory {
     let mut rng = SplitMix64::new(0xD1EC_7000);
     let mut d = Directory::new();
     for i in 0..n {
-        d.insert(identity(i, rules, &mut rng)).expect("distinct ids");
+        d.insert(identity(i, rules, &mut rng))
+            .expect("distinct ids");
     }
     d
 }
@@ -73,7 +81,10 @@ fn changed_policy(n: usize) -> Policy {
         .enumerate()
         .map(|(i, line)| {
             if i < 10 {
-                format!("{}\n", line.replace("tag:env = env_", "tag:env = other_env_"))
+                format!(
+                    "{}\n",
+                    line.replace("tag:env = env_", "tag:env = other_env_")
+                )
             } else {
                 format!("{line}\n")
             }
@@ -120,16 +131,26 @@ fn bench_queries(c: &mut Criterion) {
             id: ids[k].clone(),
             changes: vec![Change::Set {
                 attribute: attribute.into(),
-                value: format!("{}_{}", if attribute == "role" { "role" } else { "dept" }, rng.below(values)).into(),
+                value: format!(
+                    "{}_{}",
+                    if attribute == "role" { "role" } else { "dept" },
+                    rng.below(values)
+                )
+                .into(),
             }],
         };
         let mut changed = 0usize;
         for n in 0..100 {
-            let applied = dir.apply(&event(n * 7919 % ids.len(), &mut rng)).expect("on record");
+            let applied = dir
+                .apply(&event(n * 7919 % ids.len(), &mut rng))
+                .expect("on record");
             let change = policy.identity_access_change(&applied, &inventory);
             changed += change.gained.len() + change.lost.len();
         }
-        eprintln!("move of {attribute}: {} pairs gained or lost on average", changed / 100);
+        eprintln!(
+            "move of {attribute}: {} pairs gained or lost on average",
+            changed / 100
+        );
         group.bench_function(format!("move_{attribute}_with_diff"), |b| {
             b.iter(|| {
                 k = (k + 7919) % ids.len();
@@ -138,12 +159,27 @@ fn bench_queries(c: &mut Criterion) {
             })
         });
     }
-    let reach: usize = ids.iter().take(100).map(|id| policy.entitlements(directory.get(id).expect("on record"), &inventory).len()).sum();
-    eprintln!("entitlements: {} resources per identity on average", reach / 100);
+    let reach: usize = ids
+        .iter()
+        .take(100)
+        .map(|id| {
+            policy
+                .entitlements(directory.get(id).expect("on record"), &inventory)
+                .len()
+        })
+        .sum();
+    eprintln!(
+        "entitlements: {} resources per identity on average",
+        reach / 100
+    );
     let new = changed_policy(RULES);
     group.sample_size(10);
     let change = impact(&policy, &new, &directory, &inventory);
-    eprintln!("impact of 10 rules: {} gained, {} lost", change.gained.len(), change.lost.len());
+    eprintln!(
+        "impact of 10 rules: {} gained, {} lost",
+        change.gained.len(),
+        change.lost.len()
+    );
     group.bench_function("impact_10_rules", |b| {
         b.iter(|| black_box(impact(&policy, &new, &directory, &inventory)))
     });
@@ -173,7 +209,12 @@ fn bench_naive(c: &mut Criterion) {
         b.iter(|| {
             k = (k + 7919) % ids.len();
             let i = directory.get(&ids[k]).expect("on record");
-            black_box(inventory.iter().filter(|(_, r)| policy.authorize(i, r).is_allowed()).count())
+            black_box(
+                inventory
+                    .iter()
+                    .filter(|(_, r)| policy.authorize(i, r).is_allowed())
+                    .count(),
+            )
         })
     });
     group.finish();
@@ -197,20 +238,30 @@ fn fsync_latency(dir: &std::path::Path) -> Duration {
 
 fn bench_store(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    eprintln!("fsync latency (median of 50, {}): {:?}", dir.path().display(), fsync_latency(dir.path()));
+    eprintln!(
+        "fsync latency (median of 50, {}): {:?}",
+        dir.path().display(),
+        fsync_latency(dir.path())
+    );
     let address = format!("sqlite:{}", dir.path().join("bench.db").display());
     let mut lifecycle = Lifecycle::open(&address).expect("store opens");
     let policy = common::tenure_compile(1_000);
-    lifecycle.set_policy(policy, "bench").expect("policy registers");
+    lifecycle
+        .set_policy(policy, "bench")
+        .expect("policy registers");
     let mut rng = SplitMix64::new(7);
     let resources: Vec<Event> = (0..2_000)
-        .map(|n| Event::AddResource { resource: resource(n, &mut rng) })
+        .map(|n| Event::AddResource {
+            resource: resource(n, &mut rng),
+        })
         .collect();
     lifecycle.apply_batch(resources, "cli").expect("inventory");
     let mut next = 0usize;
     let mut join = move |rng: &mut SplitMix64| {
         next += 1;
-        Event::Join { identity: identity(next, 1_000, rng) }
+        Event::Join {
+            identity: identity(next, 1_000, rng),
+        }
     };
 
     let mut group = c.benchmark_group("lifecycle_store");

@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value as Json;
 use tenure::lifecycle::{Event, Timestamp};
 use tenure::{Policy, Resource};
-use tenure_directory::mapping::Mapping;
 use tenure_directory::scim::ScimRequest;
 use tenure_directory::{policy_hash, Lifecycle, Recorded};
 
@@ -166,7 +165,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         "policy: happy_place.tenure, version {} ({})",
         stamp.version, stamp.hash
     );
-    lifecycle.set_mapping(Mapping::from_toml(MAPPING)?, "cli")?;
+    lifecycle.set_mapping_toml(MAPPING, "cli")?;
     let resources: Vec<Json> = serde_json::from_str(INVENTORY)?;
     let events = resources
         .iter()

@@ -112,7 +112,9 @@ impl Policy {
         let (gained, lost) = match (&applied.before, &applied.after) {
             (Some(before), Some(after)) => self
                 .moved_reach(before, after, inventory)
-                .unwrap_or_else(|| diff_slots(self.reach(before, inventory), self.reach(after, inventory))),
+                .unwrap_or_else(|| {
+                    diff_slots(self.reach(before, inventory), self.reach(after, inventory))
+                }),
             (before, after) => {
                 let reach = |i: &Option<Identity>| {
                     i.as_ref()
@@ -142,15 +144,16 @@ impl Policy {
     ) -> Option<(Vec<(u32, Vec<u32>)>, Vec<(u32, Vec<u32>)>)> {
         let rules = self.ir_rules();
         let (b, a) = (before.entity(), after.entity());
-        let deny_changed = self
-            .reverse()
-            .denies
-            .iter()
-            .any(|&r| eval::expr(&rules[r as usize].who, b) != eval::expr(&rules[r as usize].who, a));
+        let deny_changed = self.reverse().denies.iter().any(|&r| {
+            eval::expr(&rules[r as usize].who, b) != eval::expr(&rules[r as usize].who, a)
+        });
         if deny_changed {
             return None;
         }
-        let (was, is) = (self.grants_true_for(b, IDENTITY), self.grants_true_for(a, IDENTITY));
+        let (was, is) = (
+            self.grants_true_for(b, IDENTITY),
+            self.grants_true_for(a, IDENTITY),
+        );
         let changed: Vec<u32> = {
             let mut all: Vec<u32> = was.iter().chain(&is).copied().collect();
             all.sort_unstable();
@@ -321,21 +324,35 @@ pub fn impact(
         resources.sort_unstable_by_key(|&r| resource_rank[r as usize]);
         resources.dedup();
         let sides = [
-            (old.for_identity(identity), old.grants_true_for(identity.entity(), IDENTITY)),
-            (new.for_identity(identity), new.grants_true_for(identity.entity(), IDENTITY)),
+            (
+                old.for_identity(identity),
+                old.grants_true_for(identity.entity(), IDENTITY),
+            ),
+            (
+                new.for_identity(identity),
+                new.grants_true_for(identity.entity(), IDENTITY),
+            ),
         ];
         for (n, (_, grants)) in sides.iter().enumerate() {
-            let matches = if n == 0 { &mut old_matches } else { &mut new_matches };
+            let matches = if n == 0 {
+                &mut old_matches
+            } else {
+                &mut new_matches
+            };
             grants.iter().for_each(|&g| matches.prepare(g));
         }
         for r in resources {
             let Some((resource_id, resource)) = inventory.slot(r) else {
                 continue;
             };
-            let allowed = |(prepared, grants): &(crate::PreparedIdentity<'_>, Vec<u32>), matches: &GrantMatches<'_>| {
+            let allowed = |(prepared, grants): &(crate::PreparedIdentity<'_>, Vec<u32>),
+                           matches: &GrantMatches<'_>| {
                 grants.iter().any(|&g| matches.holds(g, r)) && !prepared.denied(resource.entity())
             };
-            let (was, is) = (allowed(&sides[0], &old_matches), allowed(&sides[1], &new_matches));
+            let (was, is) = (
+                allowed(&sides[0], &old_matches),
+                allowed(&sides[1], &new_matches),
+            );
             if was == is {
                 continue;
             }

@@ -64,7 +64,10 @@ fn is_exact(expr: &ir::Expr) -> bool {
     let atom = |e: &ir::Expr| {
         matches!(
             e,
-            ir::Expr::Atom(ir::Atom { test: ir::Test::Eq(_) | ir::Test::In(_) | ir::Test::Has, .. })
+            ir::Expr::Atom(ir::Atom {
+                test: ir::Test::Eq(_) | ir::Test::In(_) | ir::Test::Has,
+                ..
+            })
         )
     };
     match expr {
@@ -140,7 +143,10 @@ impl Policy {
     /// ```
     pub fn entitlements(&self, identity: &Identity, inventory: &Inventory) -> Vec<Entitlement> {
         let reach = self.reach(identity, inventory);
-        self.in_id_order(inventory, &reach, |resource, reasons| Entitlement { resource, reasons })
+        self.in_id_order(inventory, &reach, |resource, reasons| Entitlement {
+            resource,
+            reasons,
+        })
     }
 
     /// The slots of `inventory` that `identity` reaches, ascending, each with the grants
@@ -176,7 +182,10 @@ impl Policy {
             .map(|(id, grants)| {
                 make(
                     id.to_string(),
-                    grants.iter().map(|&r| rules[r as usize].id.to_string()).collect(),
+                    grants
+                        .iter()
+                        .map(|&r| rules[r as usize].id.to_string())
+                        .collect(),
                 )
             })
             .collect()
@@ -205,12 +214,19 @@ impl Policy {
     /// ```
     pub fn who_can(&self, resource: &Resource, directory: &Directory) -> Vec<Holder> {
         let holders = self.holders(resource, directory);
-        self.in_id_order(directory, &holders, |identity, reasons| Holder { identity, reasons })
+        self.in_id_order(directory, &holders, |identity, reasons| Holder {
+            identity,
+            reasons,
+        })
     }
 
     /// The slots of `directory` that reach `resource`, ascending, each with the grants
     /// that allow it (load order).
-    pub(crate) fn holders(&self, resource: &Resource, directory: &Directory) -> Vec<(u32, Vec<u32>)> {
+    pub(crate) fn holders(
+        &self,
+        resource: &Resource,
+        directory: &Directory,
+    ) -> Vec<(u32, Vec<u32>)> {
         let mut holders = self.granted_pairs(resource.entity(), RESOURCE, directory);
         holders.retain(|(slot, _)| {
             directory
@@ -330,7 +346,10 @@ fn intersection<E: Entry>(options: &[Vec<Key>], catalog: &Catalog<E>) -> Vec<u32
         .map(|option| match option.as_slice() {
             [key] => std::borrow::Cow::Borrowed(catalog.postings(key)),
             keys => {
-                let mut all: Vec<u32> = keys.iter().flat_map(|k| catalog.postings(k).iter().copied()).collect();
+                let mut all: Vec<u32> = keys
+                    .iter()
+                    .flat_map(|k| catalog.postings(k).iter().copied())
+                    .collect();
                 all.sort_unstable();
                 all.dedup();
                 std::borrow::Cow::Owned(all)

@@ -415,9 +415,11 @@ pub(crate) fn scim_apply(args: &ScimApplyArgs) -> Result<(), Failure> {
     let text = read_file(&args.request)?;
     let mut lifecycle = open_with_policy(&args.store, &args.policy)?;
     if let Some(path) = &args.mapping {
-        let mapping = tenure_directory::mapping::Mapping::from_toml(&read_file(path)?)
-            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
-        lifecycle.set_mapping(mapping, "cli")?;
+        let text = read_file(path)?;
+        if let Err(e) = tenure_directory::mapping::Mapping::from_toml(&text) {
+            return Err(Failure::input(format!("{}: {e}", path.display())));
+        }
+        lifecycle.set_mapping_toml(&text, "cli")?;
     }
     let mut out = BufWriter::new(io::stdout().lock());
     let request = match ScimRequest::from_json(&text) {

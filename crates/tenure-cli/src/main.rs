@@ -1,11 +1,15 @@
-//! `tenure`: check policies and decide requests from the command line.
+//! `tenure`: check policies, decide requests, and follow identities through their
+//! lifecycle from the command line.
 //!
-//! Two subcommands (see `tenure --help`), one module each:
+//! Subcommands (see `tenure --help`), one module each:
 //!
 //! * `tenure check FILE...` ([`check`]) parses and checks policy files as one policy set
 //!   and prints diagnostics with source snippets ([`report`]).
 //! * `tenure authorize --policy FILE... --requests FILE.jsonl` ([`authorize`]) decides a
 //!   stream of JSON requests, one per line, and writes one JSON decision per line.
+//! * The lifecycle commands ([`lifecycle`]): `directory` / `inventory` import and export,
+//!   `entitlements`, `who-can`, `impact`, `scim apply`, `journal`, `schedule`, `advance`,
+//!   on a store (`--store sqlite:PATH` or `postgres://…`) through `tenure-directory`.
 //!
 //! Exit status is part of the interface and is documented in each subcommand's help,
 //! next to its arguments below.
@@ -311,7 +315,8 @@ enum ScimCommand {
 
 REQUEST.json holds {"method": "POST", "path": "/scim/v2/Users", "body": {...}}; the path
 as the identity provider sends it (`/scim/v2/Users/ID`, `/Users?filter=...`). Writes one
-JSON line per identity whose access changed:
+JSON line per journaled identity event (a group change: one per affected member; a
+change and a deactivation in one request: a move, then a leave):
   {"status": 201, "response": {...}, "event": "join"|"move"|"leave"|"purge"|"none",
    "identity": ID or null, "seq": N or null, "gained": [{"resource", "reasons"}], "lost": [...]}
 A request that changes no identity writes one line with "event": "none". A SCIM error
@@ -332,7 +337,8 @@ struct ScimApplyArgs {
     policy: Vec<PathBuf>,
     #[command(flatten)]
     store: StoreArgs,
-    /// An attribute mapping (TOML) replacing the default one
+    /// An attribute mapping (TOML) to put in force; the store keeps it for later commands
+    /// (without this flag, the mapping last put in force, else the default one)
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
     /// The request file

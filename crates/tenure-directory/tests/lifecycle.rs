@@ -2103,3 +2103,54 @@ fn postgres_backend() {
     }
     assert!(failed.is_empty(), "postgres checks failed: {failed:?}");
 }
+
+/// A mapping put in force with its text is kept in the store: the next `open` (another
+/// process, the next CLI command) derives identities with it, so a SCIM request sent
+/// without naming the mapping does not silently undo it.
+#[test]
+fn a_mapping_given_as_text_is_kept_for_later_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = sqlite_address(dir.path(), "kept.db");
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let mut lifecycle = open(&address, &clock);
+    let users = titled_users(&mut lifecycle);
+    lifecycle.set_mapping_toml(MAPPING_ROLE, "cli").unwrap();
+    let hash = Mapping::from_toml(MAPPING_ROLE).unwrap().content_hash();
+    drop(lifecycle);
+
+    let mut reopened = open(&address, &clock);
+    assert_eq!(reopened.mapping().content_hash(), hash);
+    let role = |l: &mut Lifecycle| {
+        l.directory()
+            .unwrap()
+            .get(&users["cloud"])
+            .unwrap()
+            .get("role")
+            .cloned()
+    };
+    assert_eq!(role(&mut reopened), Some(Value::from("CloudEngineer")));
+    // A SCIM re-send of the user through the reopened handle keeps the mapped role.
+    let get = ScimRequest::new("GET", format!("/scim/v2/Users/{}", users["cloud"]));
+    let body = scim(&mut reopened, &get).response.unwrap();
+    let mut put_body = body.clone();
+    put_body.as_object_mut().unwrap().remove("meta");
+    let put =
+        ScimRequest::new("PUT", format!("/scim/v2/Users/{}", users["cloud"])).with_body(put_body);
+    let applied = scim(&mut reopened, &put);
+    assert!(
+        applied.records.is_empty(),
+        "an unchanged re-send changes nothing: {:?}",
+        applied.records
+    );
+    assert_eq!(role(&mut reopened), Some(Value::from("CloudEngineer")));
+
+    // Back to the default mapping: kept as well.
+    reopened.set_mapping(Mapping::default(), "cli").unwrap();
+    drop(reopened);
+    let mut again = open(&address, &clock);
+    assert_eq!(
+        again.mapping().content_hash(),
+        Mapping::default().content_hash()
+    );
+    assert_eq!(role(&mut again), None);
+}

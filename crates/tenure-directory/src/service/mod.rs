@@ -93,6 +93,9 @@ impl miette::Diagnostic for LifecycleError {
     }
 }
 
+/// The meta key of the mapping text in force (empty: the default mapping).
+const MAPPING_TOML: &str = "mapping_toml";
+
 /// An acknowledged event: its journal record (sequence number, access change).
 pub type Recorded = JournalRecord;
 
@@ -133,14 +136,23 @@ impl std::fmt::Debug for Lifecycle {
     }
 }
 
-/// The content hash of policy sources (name and text of each, in order): `sha256:HEX`.
+/// The content hash of policy sources: the texts in order (not their names or paths, so
+/// `./p.tenure` and `p.tenure` are the same policy), as `sha256:HEX`.
+///
+/// ```
+/// use tenure_directory::policy_hash;
+///
+/// let a = policy_hash(&[("./p.tenure", "* grants *;")]);
+/// assert_eq!(a, policy_hash(&[("p.tenure", "* grants *;")]));
+/// assert_ne!(a, policy_hash(&[("p.tenure", "* denies *;")]));
+/// assert!(a.starts_with("sha256:"));
+/// ```
 pub fn policy_hash<N: AsRef<str>, T: AsRef<str>>(sources: &[(N, T)]) -> String {
     let mut hasher = Sha256::new();
-    for (name, text) in sources {
-        for part in [name.as_ref(), text.as_ref()] {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
-        }
+    for (_, text) in sources {
+        let text = text.as_ref();
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
     }
     format!("sha256:{}", hex(&hasher.finalize()))
 }
@@ -160,20 +172,34 @@ impl Lifecycle {
     /// # Errors
     /// The store cannot be opened.
     pub fn open(address: &str) -> Result<Lifecycle, LifecycleError> {
-        Ok(Lifecycle::with_store(store::open(address)?))
+        Lifecycle::with_store(store::open(address)?)
     }
 
     /// A lifecycle over an open store.
-    pub fn with_store(store: Box<dyn Store>) -> Lifecycle {
-        let mapping = Mapping::default();
-        Lifecycle {
+    ///
+    /// The mapping in force is the one last put in force on this store
+    /// ([`Lifecycle::set_mapping_toml`]), else the default mapping.
+    ///
+    /// # Errors
+    /// The store fails, or the stored mapping no longer reads.
+    pub fn with_store(mut store: Box<dyn Store>) -> Result<Lifecycle, LifecycleError> {
+        let stored = {
+            let mut tx = store.begin()?;
+            tx.meta_get(MAPPING_TOML)?
+        };
+        let mapping = match stored.as_deref() {
+            Some(text) if !text.is_empty() => Mapping::from_toml(text)
+                .map_err(|e| LifecycleError::CorruptEvent(format!("the stored mapping: {e}")))?,
+            _ => Mapping::default(),
+        };
+        Ok(Lifecycle {
             store,
             policy: None,
             mapping_hash: mapping.content_hash(),
             mapping: Arc::new(mapping),
             model: Model::default(),
             clock: Box::new(Timestamp::now),
-        }
+        })
     }
 
     /// Replaces the clock that stamps journal records and decides what is due (tests and
@@ -247,7 +273,8 @@ impl Lifecycle {
         &self.mapping
     }
 
-    /// Puts `mapping` in force. When its content hash differs from the one the store's
+    /// Puts `mapping` in force for this handle (to keep a mapping in the store for every
+    /// later open, give its text to [`Lifecycle::set_mapping_toml`]). When its content hash differs from the one the store's
     /// identities were derived with, every SCIM user is derived again and each identity
     /// that changes is a `move` (or `leave`) in the journal, with its access change, all
     /// in one transaction.
@@ -257,6 +284,31 @@ impl Lifecycle {
     pub fn set_mapping(
         &mut self,
         mapping: Mapping,
+        source: &str,
+    ) -> Result<Vec<Recorded>, LifecycleError> {
+        self.put_mapping(mapping, None, source)
+    }
+
+    /// Puts the mapping written in `toml` in force, as [`Lifecycle::set_mapping`] does,
+    /// and keeps its text in the store, so that every later [`Lifecycle::open`] of the
+    /// store (another process, the next CLI command) uses it too.
+    ///
+    /// # Errors
+    /// The text is not a mapping (nothing changes), or the store fails.
+    pub fn set_mapping_toml(
+        &mut self,
+        toml: &str,
+        source: &str,
+    ) -> Result<Vec<Recorded>, LifecycleError> {
+        let mapping = Mapping::from_toml(toml)
+            .map_err(|e| LifecycleError::CorruptEvent(format!("the mapping: {e}")))?;
+        self.put_mapping(mapping, Some(toml), source)
+    }
+
+    fn put_mapping(
+        &mut self,
+        mapping: Mapping,
+        toml: Option<&str>,
         source: &str,
     ) -> Result<Vec<Recorded>, LifecycleError> {
         let hash = mapping.content_hash();
@@ -293,6 +345,15 @@ impl Lifecycle {
                     }
                 }
                 tx.meta_put("mapping_hash", &hash)?;
+            }
+            match toml {
+                Some(text) => tx.meta_put(MAPPING_TOML, text)?,
+                None if hash == Mapping::default().content_hash() => {
+                    tx.meta_put(MAPPING_TOML, "")?
+                }
+                // A mapping built in code has no text to keep: it is in force for this
+                // handle only (`set_mapping_toml` keeps it for later opens).
+                None => {}
             }
             let head = tx.head()?;
             tx.commit()?;
@@ -342,7 +403,7 @@ impl Lifecycle {
         model.head = None;
         let mut results = Vec::with_capacity(events.len());
         for event in &events {
-            results.push(apply_in(
+            let result = apply_in(
                 &mut *tx,
                 model,
                 policy.as_ref(),
@@ -350,7 +411,13 @@ impl Lifecycle {
                 source,
                 at,
                 Some(mapping_hash.as_str()),
-            ));
+            );
+            // A store failure aborts the whole batch (the transaction rolls back when
+            // dropped, the model stays marked stale); a refused event only itself.
+            if let Err(LifecycleError::Store(e)) = result {
+                return Err(LifecycleError::Store(e));
+            }
+            results.push(result);
         }
         let head = tx.head()?;
         tx.commit()?;
@@ -495,6 +562,7 @@ impl Lifecycle {
                     model.head = Some(head);
                     results.extend(records.into_iter().filter(|r| r.seq != 0).map(Ok));
                 }
+                Err(LifecycleError::Store(e)) => return Err(LifecycleError::Store(e)),
                 Err(e) => {
                     drop(tx);
                     let mut tx = store.begin()?;
