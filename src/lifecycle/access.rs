@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Catalog, Directory, Entry, Inventory};
 use super::event::Applied;
-use super::reverse::{Entitlement, Holder};
+use super::reverse::{Entitlement, Granted, Holder};
 use crate::compile::{side_options, IDENTITY, RESOURCE};
 use crate::decide::eval;
 use crate::entity::{Identity, Resource};
@@ -60,10 +60,7 @@ pub struct PairAccess {
 /// `after` minus `before` as gained, `before` minus `after` as lost: both lists of
 /// `(slot, grants)` ascending by slot, compared by slot without building the items that
 /// stay.
-fn diff_slots(
-    before: Vec<(u32, Vec<u32>)>,
-    after: Vec<(u32, Vec<u32>)>,
-) -> (Vec<(u32, Vec<u32>)>, Vec<(u32, Vec<u32>)>) {
+fn diff_slots(before: Granted, after: Granted) -> (Granted, Granted) {
     let (mut gained, mut lost) = (Vec::new(), Vec::new());
     let mut b = before.into_iter().peekable();
     let mut a = after.into_iter().peekable();
@@ -135,13 +132,12 @@ impl Policy {
     /// the grants whose `WHO` changed — when no deny's `WHO` changed (then every pair's
     /// deny verdict is the same before and after, and only a change of grants can change
     /// a decision). `None` when a deny's `WHO` changed: the caller compares full reaches.
-    #[allow(clippy::type_complexity)]
     fn moved_reach(
         &self,
         before: &Identity,
         after: &Identity,
         inventory: &Inventory,
-    ) -> Option<(Vec<(u32, Vec<u32>)>, Vec<(u32, Vec<u32>)>)> {
+    ) -> Option<(Granted, Granted)> {
         let rules = self.ir_rules();
         let (b, a) = (before.entity(), after.entity());
         let deny_changed = self.reverse().denies.iter().any(|&r| {

@@ -41,6 +41,9 @@ pub struct Holder {
     pub reasons: Vec<String>,
 }
 
+/// Entries of a catalog, by slot, each with the grants true for it (load order).
+pub(crate) type Granted = Vec<(u32, Vec<u32>)>;
+
 /// The grants of a policy indexed by one side at a time, and each grant's anchor options
 /// per side: built on the first reverse query and kept with the policy.
 #[derive(Debug)]
@@ -151,7 +154,7 @@ impl Policy {
 
     /// The slots of `inventory` that `identity` reaches, ascending, each with the grants
     /// that allow it (load order).
-    pub(crate) fn reach(&self, identity: &Identity, inventory: &Inventory) -> Vec<(u32, Vec<u32>)> {
+    pub(crate) fn reach(&self, identity: &Identity, inventory: &Inventory) -> Granted {
         let prepared = self.for_identity(identity);
         let mut reach = self.granted_pairs(identity.entity(), IDENTITY, inventory);
         reach.retain(|(slot, _)| {
@@ -222,11 +225,7 @@ impl Policy {
 
     /// The slots of `directory` that reach `resource`, ascending, each with the grants
     /// that allow it (load order).
-    pub(crate) fn holders(
-        &self,
-        resource: &Resource,
-        directory: &Directory,
-    ) -> Vec<(u32, Vec<u32>)> {
+    pub(crate) fn holders(&self, resource: &Resource, directory: &Directory) -> Granted {
         let mut holders = self.granted_pairs(resource.entity(), RESOURCE, directory);
         holders.retain(|(slot, _)| {
             directory
@@ -248,7 +247,7 @@ impl Policy {
         entity: &crate::entity::Entity,
         side: usize,
         others: &Catalog<E>,
-    ) -> Vec<(u32, Vec<u32>)> {
+    ) -> Granted {
         let other = 1 - side;
         // Slot → position in `found`, for the slots some grant already matched.
         let mut position = vec![u32::MAX; others.slot_count()];
