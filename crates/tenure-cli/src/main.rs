@@ -201,6 +201,54 @@ Exit status:
   2  the store cannot be read, or the command line is invalid"
     )]
     Advance(AdvanceArgs),
+    #[cfg(feature = "server")]
+    #[command(
+        about = "Serve SCIM 2.0 (for Okta and Entra) and Tenure's own endpoints over HTTP",
+        long_about = r#"Serve SCIM 2.0 for identity providers, and Tenure's own endpoints, over HTTP.
+
+Identity providers provision into /scim/v2 (Users, Groups, discovery); each request is
+applied to the store, with its journal record and access change, before it is answered.
+Tenure's endpoints: GET /healthz (no token), GET /v1/identities/ID/entitlements,
+GET /v1/resources/ID/access, GET /v1/journal?since=SEQ (scope read), PUT and DELETE
+/v1/resources/ID, POST /admin/reload (scope admin).
+
+--token-file holds one bearer token per line, optionally followed by its scopes (scim,
+read, admin; scim when none are given). SIGHUP or POST /admin/reload re-reads it and
+recompiles the policy files (a bad policy keeps the old one serving). SIGTERM or Ctrl-C
+stops accepting, finishes the requests in flight and exits 0. One JSON line per request
+is logged on standard error (never a token or a body). Put a TLS-terminating proxy in
+front of it: it speaks plain HTTP. See docs/SERVE.md."#,
+        after_help = "\
+Exit status:
+  0  stopped by SIGTERM or Ctrl-C after finishing the requests in flight
+  1  the policy does not load (unreadable file or diagnostics)
+  2  the token file is missing, empty or malformed; the store, mapping or inventory
+     cannot be read; the address cannot be bound; or the command line is invalid"
+    )]
+    Serve(ServeArgs),
+}
+
+/// Arguments of `tenure serve`.
+#[cfg(feature = "server")]
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// A policy file (repeatable; loaded in order as one policy set, again on reload)
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The address to listen on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Bearer tokens, one per line, each optionally followed by its scopes
+    #[arg(long, required = true, value_name = "FILE")]
+    token_file: PathBuf,
+    /// An attribute mapping (TOML) to put in force (kept in the store)
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Resources (JSON Lines, or a JSON array) the inventory is brought to at start
+    #[arg(long, value_name = "FILE")]
+    inventory: Option<PathBuf>,
 }
 
 /// `--store`, on every lifecycle command.
@@ -432,6 +480,31 @@ struct AuthorizeArgs {
     resource: Option<String>,
 }
 
+/// `tenure serve`: runs until SIGTERM or Ctrl-C.
+#[cfg(feature = "server")]
+fn serve(args: ServeArgs) -> u8 {
+    let config = tenure_server::Config {
+        policy_files: args.policy,
+        store: args.store.store,
+        listen: args.listen,
+        token_file: args.token_file,
+        mapping: args.mapping,
+        inventory: args.inventory,
+        schedule_interval: std::time::Duration::from_secs(1),
+    };
+    match tenure_server::run(config) {
+        Ok(()) => EXIT_OK,
+        Err(e @ tenure_server::ServeError::Policy(_)) => {
+            eprintln!("error: {e}");
+            EXIT_POLICY
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -456,6 +529,8 @@ fn main() -> ExitCode {
         Command::Journal(args) => lifecycle::finish(lifecycle::journal(&args)),
         Command::Schedule(command) => lifecycle::finish(lifecycle::schedule(&command)),
         Command::Advance(args) => lifecycle::finish(lifecycle::advance(&args)),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)
 }

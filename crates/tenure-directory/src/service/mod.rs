@@ -225,42 +225,80 @@ impl Lifecycle {
         policy: Policy,
         hash_input: &str,
     ) -> Result<PolicyStamp, LifecycleError> {
+        self.set_policy_from(policy, hash_input, "cli")
+    }
+
+    /// As [`Lifecycle::set_policy`], journaling the `policy` record with `source`. When
+    /// another policy was in force on this handle, the record's `gained` and `lost` are
+    /// the policy change's impact (`tenure::lifecycle::impact`: every identity and
+    /// resource pair that gains or loses access); its `change` holds the version, hash
+    /// and rule count, and the previous version.
+    ///
+    /// # Errors
+    /// The store fails; the previous policy stays in force and nothing is written.
+    pub fn set_policy_from(
+        &mut self,
+        policy: Policy,
+        hash_input: &str,
+        source: &str,
+    ) -> Result<PolicyStamp, LifecycleError> {
         let hash = if hash_input.starts_with("sha256:") {
             hash_input.to_string()
         } else {
             policy_hash(&[("policy", hash_input)])
         };
         let at = self.now();
-        let mut tx = self.store.begin()?;
+        let Lifecycle {
+            store,
+            model,
+            policy: in_force,
+            ..
+        } = self;
+        let mut tx = store.begin()?;
+        refresh(model, &mut *tx)?;
         let known = tx.meta_get(&format!("policy:{hash}"))?.is_some();
         let version = tx.policy_version(&hash)?;
         let stamp = PolicyStamp {
             version,
             hash: hash.clone(),
         };
-        if !known {
+        let previous = in_force.as_ref().filter(|p| p.stamp.hash != hash);
+        if !known || previous.is_some() {
+            let change = previous.map(|p| {
+                tenure::lifecycle::impact(&p.policy, &policy, &model.directory, &model.inventory)
+            });
             tx.meta_put(&format!("policy:{hash}"), &version.to_string())?;
             tx.append(&JournalRecord {
                 seq: 0,
                 at,
-                source: "cli".into(),
+                source: source.into(),
                 event: "policy".into(),
                 identity: None,
                 resource: None,
-                change: json!({"version": version, "hash": hash, "rules": policy.len()}),
-                gained: json!([]),
-                lost: json!([]),
+                change: json!({
+                    "version": version,
+                    "hash": hash,
+                    "rules": policy.len(),
+                    "previous": previous.map(|p| p.stamp.version),
+                }),
+                gained: json!(change.as_ref().map_or(&Vec::new(), |c| &c.gained)),
+                lost: json!(change.as_ref().map_or(&Vec::new(), |c| &c.lost)),
                 policy: Some(stamp.clone()),
                 mapping_hash: None,
             })?;
         }
         tx.commit()?;
-        self.model.head = None;
-        self.policy = Some(InForce {
+        model.head = None;
+        *in_force = Some(InForce {
             policy,
             stamp: stamp.clone(),
         });
         Ok(stamp)
+    }
+
+    /// The stamp (version and hash) of the policy in force, if any.
+    pub fn policy_stamp(&self) -> Option<&PolicyStamp> {
+        self.policy.as_ref().map(|p| &p.stamp)
     }
 
     /// The policy in force, if any.
@@ -622,6 +660,15 @@ impl Lifecycle {
         Ok(records.len())
     }
 
+    /// The journal's last sequence number (0 when empty).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn head(&mut self) -> Result<u64, LifecycleError> {
+        let mut tx = self.store.begin()?;
+        Ok(tx.head()?)
+    }
+
     /// Journal records after `since` (all with 0), in order.
     ///
     /// # Errors
@@ -654,6 +701,42 @@ impl Lifecycle {
     pub fn inventory(&mut self) -> Result<&Inventory, LifecycleError> {
         self.fresh()?;
         Ok(&self.model.inventory)
+    }
+
+    /// Every resource identity `id` can reach under the policy in force (empty without
+    /// one), with the deciding grants; `None` when no such identity is on record.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn entitlements(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<Vec<tenure::lifecycle::Entitlement>>, LifecycleError> {
+        self.fresh()?;
+        let Some(identity) = self.model.directory.get(id) else {
+            return Ok(None);
+        };
+        Ok(Some(self.policy.as_ref().map_or_else(Vec::new, |p| {
+            p.policy.entitlements(identity, &self.model.inventory)
+        })))
+    }
+
+    /// Every identity that can reach resource `id` under the policy in force, with the
+    /// deciding grants; `None` when no such resource is on record.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn who_can(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<Vec<tenure::lifecycle::Holder>>, LifecycleError> {
+        self.fresh()?;
+        let Some(resource) = self.model.inventory.get(id) else {
+            return Ok(None);
+        };
+        Ok(Some(self.policy.as_ref().map_or_else(Vec::new, |p| {
+            p.policy.who_can(resource, &self.model.directory)
+        })))
     }
 
     fn fresh(&mut self) -> Result<(), LifecycleError> {

@@ -1,0 +1,214 @@
+//! The store thread: the one owner of the [`Lifecycle`].
+//!
+//! The store clients are synchronous (rusqlite, and the `postgres` crate, which panics
+//! inside a tokio runtime), so the lifecycle lives on its own OS thread and the HTTP
+//! handlers send it [`Job`]s over a channel, each with a one-shot reply. One thread also
+//! makes every write of this process one transaction after another, in arrival order;
+//! across replicas the store's write lock does the same.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use serde_json::Value as Json;
+use tenure::lifecycle::{Change, Entitlement, Event, Holder};
+use tenure::{Policy, Resource};
+use tenure_directory::scim::ScimRequest;
+use tenure_directory::store::JournalRecord;
+use tenure_directory::{policy_hash, Lifecycle, LifecycleError, Recorded, ScimApplied};
+use tokio::sync::oneshot;
+
+/// The policy being served, published for readers that must not queue behind writes
+/// (`/healthz`). Swapped atomically on reload.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    /// The policy.
+    pub policy: Policy,
+    /// Its version in the store.
+    pub version: u64,
+    /// Its content hash.
+    pub hash: String,
+}
+
+/// What the store thread is asked to do.
+pub(crate) enum Job {
+    Scim(
+        ScimRequest,
+        oneshot::Sender<Result<ScimApplied, LifecycleError>>,
+    ),
+    Entitlements(
+        String,
+        oneshot::Sender<Result<Option<Vec<Entitlement>>, LifecycleError>>,
+    ),
+    Access(
+        String,
+        oneshot::Sender<Result<Option<Vec<Holder>>, LifecycleError>>,
+    ),
+    Journal(
+        u64,
+        oneshot::Sender<Result<Vec<JournalRecord>, LifecycleError>>,
+    ),
+    PutResource(
+        String,
+        Resource,
+        oneshot::Sender<Result<(bool, Recorded), LifecycleError>>,
+    ),
+    DeleteResource(
+        String,
+        oneshot::Sender<Result<Option<Recorded>, LifecycleError>>,
+    ),
+    Reload(oneshot::Sender<Result<Serving, String>>),
+    Advance(oneshot::Sender<Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError>>),
+    Head(oneshot::Sender<Result<u64, LifecycleError>>),
+}
+
+/// A handle to the store thread.
+#[derive(Clone)]
+pub(crate) struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Why a job got no answer: the store thread is gone (it panicked, or is shutting down).
+#[derive(Debug)]
+pub(crate) struct Gone;
+
+impl Worker {
+    /// Sends a job built around a fresh reply channel and waits for the answer.
+    pub(crate) async fn ask<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<T>) -> Job,
+    ) -> Result<T, Gone> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(job(reply)).map_err(|_| Gone)?;
+        answer.await.map_err(|_| Gone)
+    }
+}
+
+/// Reads and compiles the policy files: the policy and its content hash.
+pub(crate) fn load_policy(files: &[PathBuf]) -> Result<(Policy, String), String> {
+    let mut sources = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read policy file `{}`: {e}", path.display()))?;
+        sources.push((path.display().to_string(), text));
+    }
+    let hash = policy_hash(&sources);
+    let policy = Policy::compile_sources(sources).map_err(|e| {
+        let mut out = String::new();
+        for d in e
+            .diagnostics()
+            .iter()
+            .take(tenure::MAX_DISPLAYED_DIAGNOSTICS)
+        {
+            out.push_str(&d.to_string());
+            out.push('\n');
+        }
+        out.push_str(&format!("{} problems found", e.diagnostics().len()));
+        out
+    })?;
+    Ok((policy, hash))
+}
+
+/// Starts the store thread over `lifecycle`; it runs until every [`Worker`] handle is
+/// dropped, finishing the jobs already sent.
+pub(crate) fn start(
+    mut lifecycle: Lifecycle,
+    policy_files: Vec<PathBuf>,
+    serving: Arc<ArcSwap<Serving>>,
+) -> std::io::Result<(Worker, std::thread::JoinHandle<()>)> {
+    let (jobs, inbox) = mpsc::channel::<Job>();
+    let thread = std::thread::Builder::new()
+        .name("tenure-store".into())
+        .spawn(move || {
+            while let Ok(job) = inbox.recv() {
+                run(&mut lifecycle, &policy_files, &serving, job);
+            }
+        })?;
+    Ok((Worker { jobs }, thread))
+}
+
+fn run(lifecycle: &mut Lifecycle, policy_files: &[PathBuf], serving: &ArcSwap<Serving>, job: Job) {
+    // A reply whose requester has gone (a client hung up) is not an error: the work is
+    // done and committed either way.
+    match job {
+        Job::Scim(request, reply) => {
+            let _ = reply.send(lifecycle.scim(&request, "scim"));
+        }
+        Job::Entitlements(id, reply) => {
+            let _ = reply.send(lifecycle.entitlements(&id));
+        }
+        Job::Access(id, reply) => {
+            let _ = reply.send(lifecycle.who_can(&id));
+        }
+        Job::Journal(since, reply) => {
+            let _ = reply.send(lifecycle.journal(since));
+        }
+        Job::PutResource(id, resource, reply) => {
+            let _ = reply.send(put_resource(lifecycle, &id, resource));
+        }
+        Job::DeleteResource(id, reply) => {
+            let result = match lifecycle.inventory() {
+                Ok(inventory) if !inventory.contains(&id) => Ok(None),
+                Ok(_) => lifecycle
+                    .apply(Event::RemoveResource { id }, "api")
+                    .map(Some),
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(result);
+        }
+        Job::Reload(reply) => {
+            let _ = reply.send(reload(lifecycle, policy_files, serving));
+        }
+        Job::Advance(reply) => {
+            let now = lifecycle.now();
+            let _ = reply.send(lifecycle.advance(now));
+        }
+        Job::Head(reply) => {
+            let _ = reply.send(lifecycle.head());
+        }
+    }
+}
+
+/// Adds the resource, or changes it into the one given: `(created, record)`.
+fn put_resource(
+    lifecycle: &mut Lifecycle,
+    id: &str,
+    resource: Resource,
+) -> Result<(bool, Recorded), LifecycleError> {
+    let current = lifecycle.inventory()?.get(id).cloned();
+    let created = current.is_none();
+    let event = match current {
+        None => Event::AddResource { resource },
+        Some(old) => Event::ChangeResource {
+            id: id.to_string(),
+            changes: Change::between(&old, &resource),
+        },
+    };
+    lifecycle.apply(event, "api").map(|r| (created, r))
+}
+
+/// Recompiles the policy files; on success puts the policy in force (journaled with its
+/// impact) and publishes it; on failure the serving policy stays.
+fn reload(
+    lifecycle: &mut Lifecycle,
+    policy_files: &[PathBuf],
+    serving: &ArcSwap<Serving>,
+) -> Result<Serving, String> {
+    let (policy, hash) = load_policy(policy_files)?;
+    let stamp = lifecycle
+        .set_policy_from(policy.clone(), &hash, "api")
+        .map_err(|e| format!("the store failed: {e}"))?;
+    let now = Serving {
+        policy,
+        version: stamp.version,
+        hash: stamp.hash,
+    };
+    serving.store(Arc::new(now.clone()));
+    Ok(now)
+}
+
+/// The JSON of a journal record, as `/v1/journal` and the resource endpoints answer it.
+pub(crate) fn record_json(record: &Recorded) -> Json {
+    serde_json::from_str(&record.to_json_line()).unwrap_or(Json::Null)
+}
