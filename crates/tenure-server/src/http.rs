@@ -17,6 +17,8 @@ use serde_json::{json, Value as Json};
 use tenure::Resource;
 use tenure_directory::scim::{ScimError, ScimRequest};
 use tenure_directory::{LifecycleError, ScimApplied};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::discovery;
 use crate::tokens::{Scope, Tokens};
@@ -64,8 +66,21 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/admin/reload", post(reload))
         .fallback(not_found)
         .with_state(state)
+        // A panic in a handler answers 500 (a SCIM error) instead of dropping the
+        // connection; the store thread is not affected (it catches nothing: a panic
+        // there stops the server, see `serve`).
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| scim_error(&ScimError::internal("internal error")),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(middleware::from_fn(log_request))
 }
+
+/// How long one request may take before it is answered 408.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// One JSON line per request on standard error: method, path (never the query, which
 /// may carry a user name), status, duration, and for SCIM writes the event and access
