@@ -1438,6 +1438,19 @@ mod queries {
                 .scim_type,
             Some("invalidFilter")
         );
+        // At most MAX_FILTER_TERMS comparisons: 64 pass, 65 are refused.
+        let terms = |n: usize| vec!["userName pr"; n].join(" or ");
+        let search = |filter: String| {
+            ScimRequest::new("POST", "/Users/.search").with_body(json!({"filter": filter}))
+        };
+        assert_eq!(env.ok(&search(terms(64))).status, 200);
+        let error = env.err(&search(terms(65)));
+        assert_eq!(error.scim_type, Some("invalidFilter"));
+        assert!(
+            error.detail.contains("more than 64 comparisons"),
+            "{}",
+            error.detail
+        );
         let long = format!("userName eq \"{}\"", "a".repeat(5000));
         assert_eq!(
             env.err(&ScimRequest::new("POST", "/Users/.search").with_body(json!({"filter": long})))

@@ -3,8 +3,9 @@
 //!
 //! A small recursive-descent parser: `or` binds weaker than `and`, `not` needs
 //! parentheses, value paths (`emails[type eq "work"]`) nest one filter relative to the
-//! elements of a multi-valued attribute. Limits: [`MAX_FILTER_LEN`] bytes and
-//! [`MAX_FILTER_DEPTH`] levels of parentheses, `not` and brackets, so no input can
+//! elements of a multi-valued attribute. Limits: [`MAX_FILTER_LEN`] bytes,
+//! [`MAX_FILTER_TERMS`] comparisons and [`MAX_FILTER_DEPTH`] levels of parentheses, `not`
+//! and brackets, so no input can
 //! overflow the stack.
 //!
 //! Leniency: an unquoted comparison value (`externalId eq jyoung`, as Microsoft Entra ID's
@@ -21,6 +22,8 @@ use super::error::ScimError;
 pub const MAX_FILTER_LEN: usize = 4096;
 /// The deepest nesting of parentheses, `not` and brackets accepted.
 pub const MAX_FILTER_DEPTH: usize = 16;
+/// The most comparisons (`attr op value`, `attr pr`) one filter may hold.
+pub const MAX_FILTER_TERMS: usize = 64;
 
 /// An attribute path: `userName`, `name.givenName`, `urn:…:enterprise:2.0:User:department`,
 /// `emails[type eq "work"].value`.
@@ -111,6 +114,8 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    /// Comparisons read so far.
+    terms: usize,
 }
 
 fn is_path_char(c: char) -> bool {
@@ -179,6 +184,7 @@ impl<'a> Parser<'a> {
             text,
             pos: 0,
             depth: 0,
+            terms: 0,
         })
     }
 
@@ -352,6 +358,10 @@ impl<'a> Parser<'a> {
     }
 
     fn comparison(&mut self) -> Result<Filter, String> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(format!("more than {MAX_FILTER_TERMS} comparisons"));
+        }
         let mut path = self.path(false)?;
         if let Some(inner) = path.filter.take() {
             return Ok(Filter::Has(path, inner));

@@ -93,7 +93,7 @@ use crate::mapping::Mapping;
 pub use attrs::{CORE_GROUP, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE};
 pub use data::{MemoryData, ScimData};
 pub use error::{ScimError, ERROR_SCHEMA};
-pub use filter::{MAX_FILTER_DEPTH, MAX_FILTER_LEN};
+pub use filter::{MAX_FILTER_DEPTH, MAX_FILTER_LEN, MAX_FILTER_TERMS};
 pub use normalize::MAX_BODY_DEPTH;
 pub use patch::MAX_OPERATIONS;
 pub use query::MAX_PAGE;
