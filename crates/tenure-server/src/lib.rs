@@ -9,7 +9,8 @@
 //!
 //! The binary is `tenure serve` (`crates/tenure-cli`, feature `server`); this crate is the
 //! server as a library: [`Config`], [`run`] (blocking, with signal handling) and [`serve`]
-//! (async, on a listener you bind, until a shutdown future resolves). See `docs/SERVE.md`.
+//! (async, on a listener you bind, until a shutdown future resolves; any multi-thread or
+//! current-thread tokio runtime). See `docs/SERVE.md`.
 //!
 //! Layout: [`tokens`] (bearer tokens and scopes), `worker` (the store thread that owns
 //! the [`tenure_directory::Lifecycle`]: the store clients are synchronous), `http`
@@ -157,10 +158,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let tokens = tokens::Tokens::read(&config.token_file)?;
-    let (lifecycle, serving) = tokio::task::block_in_place(|| prepare(&config))?;
-    let serving = Arc::new(ArcSwap::from_pointee(serving));
-    let (worker, store_thread) =
-        worker::start(lifecycle, config.policy_files.clone(), Arc::clone(&serving))?;
+    let prepared = config.clone();
+    let (worker, started, store_thread) =
+        worker::start(move || prepare(&prepared), config.policy_files.clone())?;
+    let serving = match started.await {
+        Ok(Ok(serving)) => serving,
+        Ok(Err(e)) => {
+            let _ = store_thread.join();
+            return Err(e);
+        }
+        Err(_) => {
+            return Err(std::io::Error::other("the store thread stopped while starting").into())
+        }
+    };
     let state = http::AppState {
         worker: worker.clone(),
         tokens: Arc::new(ArcSwap::from_pointee(tokens)),

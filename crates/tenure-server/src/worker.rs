@@ -110,22 +110,40 @@ pub(crate) fn load_policy(files: &[PathBuf]) -> Result<(Policy, String), String>
     Ok((policy, hash))
 }
 
-/// Starts the store thread over `lifecycle`; it runs until every [`Worker`] handle is
-/// dropped, finishing the jobs already sent.
-pub(crate) fn start(
-    mut lifecycle: Lifecycle,
+/// Starts the store thread: it first runs `prepare` (opening the store and putting the
+/// policy, mapping and inventory in force — on this thread, outside any async runtime,
+/// since the `postgres` client must not run inside one), answers with its outcome on the
+/// returned channel, then serves jobs until every [`Worker`] handle is dropped, finishing
+/// the jobs already sent.
+pub(crate) fn start<E: Send + 'static>(
+    prepare: impl FnOnce() -> Result<(Lifecycle, Serving), E> + Send + 'static,
     policy_files: Vec<PathBuf>,
-    serving: Arc<ArcSwap<Serving>>,
-) -> std::io::Result<(Worker, std::thread::JoinHandle<()>)> {
+) -> std::io::Result<(
+    Worker,
+    oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>,
+    std::thread::JoinHandle<()>,
+)> {
     let (jobs, inbox) = mpsc::channel::<Job>();
+    let (ready, started) = oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("tenure-store".into())
         .spawn(move || {
+            let (mut lifecycle, serving) = match prepare() {
+                Ok(prepared) => prepared,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            let serving = Arc::new(ArcSwap::from_pointee(serving));
+            if ready.send(Ok(Arc::clone(&serving))).is_err() {
+                return;
+            }
             while let Ok(job) = inbox.recv() {
                 run(&mut lifecycle, &policy_files, &serving, job);
             }
         })?;
-    Ok((Worker { jobs }, thread))
+    Ok((Worker { jobs }, started, thread))
 }
 
 fn run(lifecycle: &mut Lifecycle, policy_files: &[PathBuf], serving: &ArcSwap<Serving>, job: Job) {

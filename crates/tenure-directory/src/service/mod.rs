@@ -257,17 +257,21 @@ impl Lifecycle {
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
         let known = tx.meta_get(&format!("policy:{hash}"))?.is_some();
+        // Journal a policy only when it changes what the store serves: replicas
+        // reloading the same files after one another record it once.
+        let current = tx.meta_get("policy:current")?;
         let version = tx.policy_version(&hash)?;
         let stamp = PolicyStamp {
             version,
             hash: hash.clone(),
         };
         let previous = in_force.as_ref().filter(|p| p.stamp.hash != hash);
-        if !known || previous.is_some() {
+        if !known || current.as_deref() != Some(hash.as_str()) {
             let change = previous.map(|p| {
                 tenure::lifecycle::impact(&p.policy, &policy, &model.directory, &model.inventory)
             });
             tx.meta_put(&format!("policy:{hash}"), &version.to_string())?;
+            tx.meta_put("policy:current", &hash)?;
             tx.append(&JournalRecord {
                 seq: 0,
                 at,
@@ -275,12 +279,14 @@ impl Lifecycle {
                 event: "policy".into(),
                 identity: None,
                 resource: None,
-                change: json!({
-                    "version": version,
-                    "hash": hash,
-                    "rules": policy.len(),
-                    "previous": previous.map(|p| p.stamp.version),
-                }),
+                change: {
+                    let mut change =
+                        json!({"version": version, "hash": hash, "rules": policy.len()});
+                    if let (Some(p), Some(map)) = (previous, change.as_object_mut()) {
+                        map.insert("previous".into(), json!(p.stamp.version));
+                    }
+                    change
+                },
                 gained: json!(change.as_ref().map_or(&Vec::new(), |c| &c.gained)),
                 lost: json!(change.as_ref().map_or(&Vec::new(), |c| &c.lost)),
                 policy: Some(stamp.clone()),
@@ -648,6 +654,9 @@ impl Lifecycle {
                     &format!("policy:{}", stamp.hash),
                     &stamp.version.to_string(),
                 )?;
+                if record.event == "policy" {
+                    tx.meta_put("policy:current", &stamp.hash)?;
+                }
             }
             if let Ok(event) = serde_json::from_value::<Event>(record.change.clone()) {
                 replay_one(&mut *tx, model, &event)?;
@@ -744,6 +753,33 @@ impl Lifecycle {
         refresh(&mut self.model, &mut *tx)?;
         Ok(())
     }
+}
+
+/// Puts in force the mapping the store names, when another process put one in force
+/// since this handle's (its text is kept by `set_mapping_toml`). A stored text that does
+/// not read, or whose hash is not the stored one, leaves this handle's mapping.
+fn follow_stored_mapping(
+    tx: &mut dyn Transaction,
+    mapping: &mut Arc<Mapping>,
+    mapping_hash: &mut String,
+) -> Result<(), LifecycleError> {
+    let Some(stored) = tx.meta_get("mapping_hash")? else {
+        return Ok(());
+    };
+    if stored == *mapping_hash {
+        return Ok(());
+    }
+    let text = tx.meta_get(MAPPING_TOML)?.unwrap_or_default();
+    let found = if text.is_empty() {
+        Some(Mapping::default())
+    } else {
+        Mapping::from_toml(&text).ok()
+    };
+    if let Some(found) = found.filter(|m| m.content_hash() == stored) {
+        *mapping = Arc::new(found);
+        *mapping_hash = stored;
+    }
+    Ok(())
 }
 
 /// Reloads the model from the transaction when it is stale or the journal moved on.

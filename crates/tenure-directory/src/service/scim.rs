@@ -67,16 +67,20 @@ impl Lifecycle {
         source: &str,
     ) -> Result<ScimApplied, LifecycleError> {
         let now = self.now();
-        let mapping = Arc::clone(&self.mapping);
-        let mapping_hash = self.mapping_hash.clone();
         let Lifecycle {
             store,
             model,
             policy,
+            mapping,
+            mapping_hash,
             ..
         } = self;
         let mut tx = store.begin()?;
         refresh(model, &mut *tx)?;
+        // Another process (a replica, a CLI run) may have put another mapping in force.
+        super::follow_stored_mapping(&mut *tx, mapping, mapping_hash)?;
+        let mapping = Arc::clone(mapping);
+        let mapping_hash = mapping_hash.clone();
         let applied = scim_in(
             &mut *tx,
             model,
