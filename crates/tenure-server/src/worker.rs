@@ -115,14 +115,13 @@ pub(crate) fn load_policy(files: &[PathBuf]) -> Result<(Policy, String), String>
 /// since the `postgres` client must not run inside one), answers with its outcome on the
 /// returned channel, then serves jobs until every [`Worker`] handle is dropped, finishing
 /// the jobs already sent.
+/// The store thread's answer to start-up: the published serving policy, or why not.
+pub(crate) type Started<E> = oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>;
+
 pub(crate) fn start<E: Send + 'static>(
     prepare: impl FnOnce() -> Result<(Lifecycle, Serving), E> + Send + 'static,
     policy_files: Vec<PathBuf>,
-) -> std::io::Result<(
-    Worker,
-    oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>,
-    std::thread::JoinHandle<()>,
-)> {
+) -> std::io::Result<(Worker, Started<E>, std::thread::JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<Job>();
     let (ready, started) = oneshot::channel();
     let thread = std::thread::Builder::new()
