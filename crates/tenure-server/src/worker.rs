@@ -110,14 +110,14 @@ pub(crate) fn load_policy(files: &[PathBuf]) -> Result<(Policy, String), String>
     Ok((policy, hash))
 }
 
+/// The store thread's answer to start-up: the published serving policy, or why not.
+pub(crate) type Started<E> = oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>;
+
 /// Starts the store thread: it first runs `prepare` (opening the store and putting the
 /// policy, mapping and inventory in force — on this thread, outside any async runtime,
 /// since the `postgres` client must not run inside one), answers with its outcome on the
 /// returned channel, then serves jobs until every [`Worker`] handle is dropped, finishing
 /// the jobs already sent.
-/// The store thread's answer to start-up: the published serving policy, or why not.
-pub(crate) type Started<E> = oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>;
-
 pub(crate) fn start<E: Send + 'static>(
     prepare: impl FnOnce() -> Result<(Lifecycle, Serving), E> + Send + 'static,
     policy_files: Vec<PathBuf>,
