@@ -246,7 +246,8 @@ struct ServeArgs {
     /// An attribute mapping (TOML) to put in force (kept in the store)
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
-    /// Resources (JSON Lines, or a JSON array) the inventory is brought to at start
+    /// Resources (JSON Lines, or a JSON array) added or changed at start (resources not
+    /// in the file stay on record)
     #[arg(long, value_name = "FILE")]
     inventory: Option<PathBuf>,
 }

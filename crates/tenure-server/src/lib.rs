@@ -49,7 +49,8 @@ pub struct Config {
     pub token_file: PathBuf,
     /// An attribute mapping (TOML) to put in force at start.
     pub mapping: Option<PathBuf>,
-    /// Resources (JSON Lines, or a JSON array) to bring the inventory to at start.
+    /// Resources (JSON Lines, or a JSON array) added or changed at start; resources not in
+    /// the file stay on record.
     pub inventory: Option<PathBuf>,
     /// How often due scheduled events are looked for.
     pub schedule_interval: Duration,
