@@ -384,8 +384,7 @@ fn fixture(name: &str, ids: &[(&str, &str)]) -> Fixture {
 }
 
 /// Checks a SCIM resource answer: the status, `Content-Type`, the `ETag` equal to the
-/// body's `meta.version`, and for 201 the `Location` equal to `meta.location`; returns
-/// the body.
+/// body's `meta.version`, the `Location` equal to `meta.location`; returns the body.
 fn resource(reply: &Reply, status: u16) -> Value {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert_eq!(reply.content_type(), SCIM_JSON);
@@ -396,9 +395,8 @@ fn resource(reply: &Reply, status: u16) -> Value {
     let location = body["meta"]["location"].as_str().expect("meta.location");
     let id = body["id"].as_str().expect("an id");
     assert!(location.ends_with(&format!("/{id}")), "{location}");
-    if status == 201 {
-        assert_eq!(reply.header("location"), Some(location));
-    }
+    // The `Location` of a created resource, and of the one resource a 200 is about.
+    assert_eq!(reply.header("location"), Some(location));
     body
 }
 
@@ -1614,4 +1612,104 @@ fn restart_from_the_store() {
     );
     let reply = third.scim("GET", "/scim/v2/Users?sortBy=userName", None);
     assert_eq!(reply.json()["totalResults"], 3);
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication details and concurrent writers.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bearer_scheme_is_case_insensitive() {
+    // RFC 9110 §11.1: the authentication scheme is case-insensitive.
+    let site = Site::new();
+    let server = site.start();
+    for scheme in ["Bearer", "bearer", "BEARER", "BeArEr"] {
+        let authorization = format!("{scheme} {SCIM}");
+        let reply = server.send(
+            "GET",
+            "/scim/v2/Users",
+            None,
+            &[("authorization", &authorization)],
+            None,
+        );
+        assert_eq!(reply.status, 200, "{scheme}: {}", reply.body);
+    }
+    for authorization in [
+        SCIM,
+        "Bearer",
+        "Bearer ",
+        "Bearerscim-token",
+        "Basic scim-token",
+    ] {
+        let reply = server.send(
+            "GET",
+            "/scim/v2/Users",
+            None,
+            &[("authorization", authorization)],
+            None,
+        );
+        scim_error(&reply, 401, None);
+    }
+}
+
+#[test]
+fn journal_feed_parameters() {
+    let site = Site::new();
+    let server = site.start();
+    let all = server.journal(0);
+    let head = server.head();
+    assert_eq!(all.last().map(|r| r["seq"].clone()), Some(json!(head)));
+    let seqs: Vec<u64> = all
+        .iter()
+        .map(|r| r["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (1..=head).collect::<Vec<_>>());
+    assert_eq!(server.journal(head - 1).len(), 1);
+    assert!(server.journal(head).is_empty());
+    assert!(server.journal(head + 100).is_empty());
+    let reply = server.get("/v1/journal", READ);
+    assert_eq!(reply.body.lines().count() as u64, head);
+    let reply = server.get("/v1/journal?since=soon", READ);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+}
+
+#[test]
+fn concurrent_writers_are_serialised() {
+    let site = Site::new();
+    let server = site.start();
+    let head = server.head();
+    // Eight clients at once, two of them creating the same user (names differ in case).
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let server = &server;
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                scope.spawn(move || {
+                    let name = match n {
+                        0 => "twin@example.com".to_string(),
+                        1 => "TWIN@example.com".to_string(),
+                        n => format!("user{n}@example.com"),
+                    };
+                    server.scim("POST", "/scim/v2/Users", Some(&json!({"userName": name})))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a client thread"))
+            .collect()
+    });
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 7, "{replies:#?}");
+    let conflicts: Vec<&Reply> = replies.iter().filter(|r| r.status != 201).collect();
+    assert_eq!(conflicts.len(), 1);
+    scim_error(conflicts[0], 409, Some("uniqueness"));
+    // One join each, numbered one after another.
+    let records = server.journal(head);
+    assert_eq!(records.len(), 7, "{records:#?}");
+    for (n, record) in records.iter().enumerate() {
+        assert_eq!(record["event"], "join");
+        assert_eq!(record["seq"], head + 1 + n as u64);
+    }
+    let list = server.scim("GET", "/scim/v2/Users", None).json();
+    assert_eq!(list["totalResults"], 7);
 }
