@@ -148,9 +148,11 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<(), 
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+            v.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("Bearer "))
+                .map(|_| &v[7..])
         })
         .map(str::trim);
     let tokens = state.tokens.load();
