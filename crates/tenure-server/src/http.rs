@@ -123,6 +123,13 @@ fn scim_error(e: &ScimError) -> Response {
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if matches!(e.status, 401 | 403 | 413) {
+        // Answered before the body was read: say the connection ends, so a client that
+        // reuses connections opens a new one instead of failing its next request.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 

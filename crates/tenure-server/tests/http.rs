@@ -1724,3 +1724,27 @@ fn concurrent_writers_are_serialised() {
     let list = server.scim("GET", "/scim/v2/Users", None).json();
     assert_eq!(list["totalResults"], 7);
 }
+
+/// A request refused before its body is read (401, 403) is answered with `Connection:
+/// close`, so a client that pools connections opens a new one: its next request works.
+#[test]
+fn refusals_before_the_body_close_the_connection() {
+    let site = Site::new();
+    let server = site.start();
+    let joiner = Some((SCIM_JSON, r#"{"userName": "eve@example.com"}"#.into()));
+    for _ in 0..3 {
+        let refused = server.send(
+            "POST",
+            "/scim/v2/Users",
+            Some("wrong-token"),
+            &[],
+            joiner.clone(),
+        );
+        scim_error(&refused, 401, None);
+        assert_eq!(refused.header("connection"), Some("close"));
+        let refused = server.send("POST", "/admin/reload", Some(SCIM), &[], joiner.clone());
+        scim_error(&refused, 403, None);
+        let next = server.send("GET", "/scim/v2/Users", Some(SCIM), &[], None);
+        assert_eq!(next.status, 200, "{}", next.body);
+    }
+}
