@@ -39,6 +39,26 @@ pub(crate) struct AppState {
     pub(crate) tokens: Arc<ArcSwap<Tokens>>,
     pub(crate) token_file: PathBuf,
     pub(crate) serving: Arc<ArcSwap<Serving>>,
+    /// How many requests are inside a handler (received whole, not yet answered): what
+    /// a graceful shutdown waits for.
+    pub(crate) in_flight: Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+/// Counts a request as in flight for as long as it lives (a handler dropped because
+/// its client hung up counts out too).
+struct InFlight(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl InFlight {
+    fn enter(counter: &Arc<tokio::sync::watch::Sender<usize>>) -> InFlight {
+        counter.send_modify(|n| *n += 1);
+        InFlight(Arc::clone(counter))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 /// What a handler tells the request log besides status and timing.
@@ -50,8 +70,9 @@ struct Logged {
 }
 
 /// The application: every route, authentication inside each handler, the request log
-/// outermost.
+/// around them, and outermost the count of requests in flight (for shutdown).
 pub(crate) fn router(state: AppState) -> Router {
+    let in_flight = Arc::clone(&state.in_flight);
     Router::new()
         .route("/healthz", get(healthz))
         .route(SCIM_BASE, any(scim))
@@ -77,6 +98,14 @@ pub(crate) fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let guard = InFlight::enter(&in_flight);
+            async move {
+                let response = next.run(request).await;
+                drop(guard);
+                response
+            }
+        }))
 }
 
 /// How long one request may take before it is answered 408.

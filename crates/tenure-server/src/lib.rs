@@ -147,9 +147,10 @@ fn read_inventory(text: &str) -> Result<Inventory, String> {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then stops accepting, finishes the
-/// requests in flight and the jobs queued on the store thread, and returns. Scheduled
-/// events are applied at start (those that fell due while no server ran) and every
-/// [`Config::schedule_interval`].
+/// requests in flight and the jobs queued on the store thread, and returns. A connection
+/// that has not delivered a whole request by then (idle, or stalled halfway) is closed.
+/// Scheduled events are applied at start (those that fell due while no server ran) and
+/// every [`Config::schedule_interval`].
 ///
 /// # Errors
 /// Start-up problems (tokens, policy, store, mapping, inventory) before serving.
@@ -177,7 +178,9 @@ pub async fn serve(
         tokens: Arc::new(ArcSwap::from_pointee(tokens)),
         token_file: config.token_file.clone(),
         serving,
+        in_flight: Arc::new(tokio::sync::watch::channel(0).0),
     };
+    let in_flight = Arc::clone(&state.in_flight);
 
     // Scheduled events: now, then every interval.
     let scheduler = {
@@ -226,20 +229,75 @@ pub async fn serve(
         json!({"event": "listening", "address": listener.local_addr()?.to_string(), "policy_version": state.serving.load().version})
     );
     let app = http::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    });
+    // INVARIANT: after the shutdown signal, the server waits for every request inside a
+    // handler (each ends within `REQUEST_TIMEOUT`), never for a connection that has not
+    // delivered a whole request: hyper has no header timer here, so a client that sent
+    // half a request (or stalls) would otherwise hold the process up for ever.
+    let drained = {
+        let in_flight = Arc::clone(&in_flight);
+        async move {
+            if stopped.await.is_err() {
+                return std::future::pending().await;
+            }
+            wait_idle(&in_flight).await;
+        }
+    };
+    let clean = tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => {
+            result?;
+            true
+        }
+        () = drained => false,
+    };
 
     // Stop the background tasks, then let the store thread finish what was queued.
     scheduler.abort();
     #[cfg(unix)]
     hangups.abort();
     let _ = scheduler.await;
+    #[cfg(unix)]
+    let _ = hangups.await;
+    if !clean {
+        // Connections that never delivered a request still hold handles to the store
+        // thread: end it after the jobs already queued (later ones are refused).
+        worker.stop();
+    }
     drop(worker);
     tokio::task::block_in_place(|| store_thread.join())
         .map_err(|_| std::io::Error::other("the store thread panicked"))?;
+    if !clean {
+        // A request that raced in before the store thread stopped gets its answer out.
+        wait_idle(&in_flight).await;
+        eprintln!(
+            "{}",
+            json!({"event": "stopped", "unfinished_connections_closed": true})
+        );
+        return Ok(());
+    }
     eprintln!("{}", json!({"event": "stopped"}));
     Ok(())
+}
+
+/// How long the last answers get to be written once no request is inside a handler.
+const ANSWER_GRACE: Duration = Duration::from_millis(500);
+
+/// Resolves once no request has been inside a handler for [`ANSWER_GRACE`].
+async fn wait_idle(in_flight: &tokio::sync::watch::Sender<usize>) {
+    let mut count = in_flight.subscribe();
+    loop {
+        if count.wait_for(|n| *n == 0).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(ANSWER_GRACE).await;
+        if !count.has_changed().unwrap_or(false) {
+            return;
+        }
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C (SIGINT): binds [`Config::listen`], serves,

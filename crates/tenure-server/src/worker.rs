@@ -61,6 +61,9 @@ pub(crate) enum Job {
     Reload(oneshot::Sender<Result<Serving, String>>),
     Advance(oneshot::Sender<Result<Vec<Result<Recorded, LifecycleError>>, LifecycleError>>),
     Head(oneshot::Sender<Result<u64, LifecycleError>>),
+    /// Ends the store thread once the jobs sent before it are done (a shutdown that
+    /// cannot wait for every [`Worker`] handle to be dropped).
+    Stop,
 }
 
 /// A handle to the store thread.
@@ -82,6 +85,11 @@ impl Worker {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(job(reply)).map_err(|_| Gone)?;
         answer.await.map_err(|_| Gone)
+    }
+
+    /// Asks the store thread to end after the jobs already sent; later jobs get [`Gone`].
+    pub(crate) fn stop(&self) {
+        let _ = self.jobs.send(Job::Stop);
     }
 }
 
@@ -139,6 +147,9 @@ pub(crate) fn start<E: Send + 'static>(
                 return;
             }
             while let Ok(job) = inbox.recv() {
+                if matches!(job, Job::Stop) {
+                    break;
+                }
                 run(&mut lifecycle, &policy_files, &serving, job);
             }
         })?;
@@ -184,6 +195,7 @@ fn run(lifecycle: &mut Lifecycle, policy_files: &[PathBuf], serving: &ArcSwap<Se
         Job::Head(reply) => {
             let _ = reply.send(lifecycle.head());
         }
+        Job::Stop => {}
     }
 }
 
