@@ -62,16 +62,17 @@ pub enum TokenError {
         /// The file.
         path: String,
     },
-    /// A line names an unknown scope (the token itself is never printed).
-    #[error("the token file `{path}`, line {line}: unknown scope `{scope}` (expected scim, read or admin)")]
+    /// A word after a line's token is not a scope. The word is not printed: it may be a
+    /// second token written on the same line by mistake.
+    #[error("the token file `{path}`, line {line}: word {position} after the token is not a scope (expected scim, read or admin)")]
     #[diagnostic(code(tenure::serve::token_scope))]
     Scope {
         /// The file.
         path: String,
         /// The line number.
         line: usize,
-        /// The unknown word.
-        scope: String,
+        /// Which word after the token (1 for the first).
+        position: usize,
     },
 }
 
@@ -119,11 +120,11 @@ impl Tokens {
                 .filter(|w| !w.is_empty());
             let Some(token) = words.next() else { continue };
             let mut scopes = Vec::new();
-            for word in words {
+            for (position, word) in words.enumerate() {
                 let scope = Scope::parse(word).ok_or_else(|| TokenError::Scope {
                     path: name.to_string(),
                     line: n + 1,
-                    scope: word.to_string(),
+                    position: position + 1,
                 })?;
                 if !scopes.contains(&scope) {
                     scopes.push(scope);

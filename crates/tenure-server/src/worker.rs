@@ -112,7 +112,11 @@ pub(crate) fn load_policy(files: &[PathBuf]) -> Result<(Policy, String), String>
             out.push_str(&d.to_string());
             out.push('\n');
         }
-        out.push_str(&format!("{} problems found", e.diagnostics().len()));
+        let n = e.diagnostics().len();
+        out.push_str(&format!(
+            "{n} {} found",
+            if n == 1 { "problem" } else { "problems" }
+        ));
         out
     })?;
     Ok((policy, hash))
