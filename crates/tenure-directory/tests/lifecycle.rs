@@ -2154,3 +2154,67 @@ fn a_mapping_given_as_text_is_kept_for_later_opens() {
     );
     assert_eq!(role(&mut again), None);
 }
+
+/// Group commit of SCIM requests: one transaction, in order, each seeing the ones
+/// before it; a request the translation refuses fails alone; the journal stays gap-free
+/// and equal to applying them one by one.
+#[test]
+fn scim_batches_commit_together_and_refusals_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::at("2026-11-25T10:00:00Z");
+    let create = |name: &str| {
+        request(
+            "scim/okta/02-create-user.json",
+            &[
+                ("test.user@okta.local", &format!("{name}@okta.local")),
+                ("00ujl29u0le5T6Aj10h7", &format!("00u-{name}")),
+            ],
+        )
+    };
+    let batch = vec![
+        create("ann"),
+        create("bob"),
+        // The same userName again: refused (409), nothing of it written.
+        create("ann"),
+        ScimRequest::new("PATCH", "/scim/v2/Users/nobody")
+            .with_body(json!({"Operations": [{"op": "replace", "value": {"active": false}}]})),
+        create("cyd"),
+    ];
+
+    let mut batched = open(&sqlite_address(dir.path(), "batched.db"), &clock);
+    let results = batched.scim_batch(&batch, "scim").unwrap();
+    let statuses: Vec<u16> = results
+        .iter()
+        .map(|r| match r {
+            Ok(applied) => applied.status,
+            Err(LifecycleError::Scim(e)) => e.status,
+            Err(other) => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(statuses, [201, 201, 409, 404, 201]);
+
+    let mut one_by_one = open(&sqlite_address(dir.path(), "single.db"), &clock);
+    for request in &batch {
+        let _ = one_by_one.scim(request, "scim");
+    }
+    let events = |l: &mut Lifecycle| -> Vec<(u64, String)> {
+        l.journal(0)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.seq, r.event))
+            .collect()
+    };
+    let journal = events(&mut batched);
+    assert_eq!(journal, events(&mut one_by_one));
+    assert_eq!(
+        journal.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>(),
+        ["policy", "join", "join", "join"]
+    );
+    assert_gap_free(&batched.journal(0).unwrap());
+    assert_eq!(batched.directory().unwrap().len(), 3);
+    // Reads through a read-only transaction see the batch.
+    let list = batched
+        .scim_read(&ScimRequest::new("GET", "/scim/v2/Users"), "scim")
+        .unwrap();
+    assert_eq!(list.response.unwrap()["totalResults"], 3);
+}

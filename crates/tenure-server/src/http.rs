@@ -312,7 +312,17 @@ async fn scim(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
-    match state.worker.ask(|reply| Job::Scim(request, reply)).await {
+    let reads_only = method == Method::GET
+        || (method == Method::POST && uri.path().trim_end_matches('/').ends_with("/.search"));
+    let answer = if reads_only {
+        state
+            .worker
+            .ask_reader(|reply| Job::ScimRead(request, reply))
+            .await
+    } else {
+        state.worker.ask(|reply| Job::Scim(request, reply)).await
+    };
+    match answer {
         Ok(Ok(applied)) => scim_response(applied),
         Ok(Err(e)) => scim_error(&lifecycle_error(e)),
         Err(Gone) => scim_error(&unavailable()),
@@ -465,7 +475,11 @@ async fn journal(
         return *response;
     }
     let after = since.since.unwrap_or(0);
-    match state.worker.ask(|reply| Job::Journal(after, reply)).await {
+    match state
+        .worker
+        .ask_reader(|reply| Job::Journal(after, reply))
+        .await
+    {
         Ok(Ok(records)) => {
             let mut text = String::new();
             for record in &records {

@@ -161,8 +161,11 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let tokens = tokens::Tokens::read(&config.token_file)?;
     let prepared = config.clone();
-    let (worker, started, store_thread) =
-        worker::start(move || prepare(&prepared), config.policy_files.clone())?;
+    let (worker, started, store_thread) = worker::start(
+        move || prepare(&prepared),
+        config.policy_files.clone(),
+        config.store.clone(),
+    )?;
     let serving = match started.await {
         Ok(Ok(serving)) => serving,
         Ok(Err(e)) => {
@@ -268,7 +271,9 @@ pub async fn serve(
         worker.stop();
     }
     drop(worker);
-    tokio::task::block_in_place(|| store_thread.join())
+    tokio::task::spawn_blocking(move || store_thread.join())
+        .await
+        .map_err(std::io::Error::other)?
         .map_err(|_| std::io::Error::other("the store thread panicked"))?;
     if !clean {
         // A request that raced in before the store thread stopped gets its answer out.

@@ -6,9 +6,10 @@
 //! makes every write of this process one transaction after another, in arrival order;
 //! across replicas the store's write lock does the same.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use serde_json::Value as Json;
@@ -34,6 +35,11 @@ pub struct Serving {
 /// What the store thread is asked to do.
 pub(crate) enum Job {
     Scim(
+        ScimRequest,
+        oneshot::Sender<Result<ScimApplied, LifecycleError>>,
+    ),
+    /// A SCIM request that only reads (`GET`, `POST …/.search`): for the reader threads.
+    ScimRead(
         ScimRequest,
         oneshot::Sender<Result<ScimApplied, LifecycleError>>,
     ),
@@ -66,11 +72,20 @@ pub(crate) enum Job {
     Stop,
 }
 
-/// A handle to the store thread.
+/// A handle to the store thread (writes, and everything that needs the in-memory
+/// model) and to the reader threads (SCIM reads and the journal feed, each in a
+/// read-only transaction that does not wait for the write lock).
 #[derive(Clone)]
 pub(crate) struct Worker {
     jobs: mpsc::Sender<Job>,
+    reads: mpsc::Sender<Job>,
 }
+
+/// How many reader threads answer SCIM reads and the journal feed.
+const READERS: usize = 2;
+
+/// The most SCIM writes committed in one transaction (group commit).
+const MAX_BATCH: usize = 64;
 
 /// Why a job got no answer: the store thread is gone (it panicked, or is shutting down).
 #[derive(Debug)]
@@ -84,6 +99,19 @@ impl Worker {
     ) -> Result<T, Gone> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(job(reply)).map_err(|_| Gone)?;
+        answer.await.map_err(|_| Gone)
+    }
+
+    /// As [`Worker::ask`], for a job a reader thread can answer (a SCIM read, the journal
+    /// feed); the store thread answers it when no reader runs.
+    pub(crate) async fn ask_reader<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<T>) -> Job,
+    ) -> Result<T, Gone> {
+        let (reply, answer) = oneshot::channel();
+        if let Err(mpsc::SendError(job)) = self.reads.send(job(reply)) {
+            self.jobs.send(job).map_err(|_| Gone)?;
+        }
         answer.await.map_err(|_| Gone)
     }
 
@@ -133,8 +161,10 @@ pub(crate) type Started<E> = oneshot::Receiver<Result<Arc<ArcSwap<Serving>>, E>>
 pub(crate) fn start<E: Send + 'static>(
     prepare: impl FnOnce() -> Result<(Lifecycle, Serving), E> + Send + 'static,
     policy_files: Vec<PathBuf>,
+    store: String,
 ) -> std::io::Result<(Worker, Started<E>, std::thread::JoinHandle<()>)> {
     let (jobs, inbox) = mpsc::channel::<Job>();
+    let (reads, read_inbox) = mpsc::channel::<Job>();
     let (ready, started) = oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("tenure-store".into())
@@ -146,18 +176,118 @@ pub(crate) fn start<E: Send + 'static>(
                     return;
                 }
             };
+            start_readers(&store, read_inbox);
             let serving = Arc::new(ArcSwap::from_pointee(serving));
             if ready.send(Ok(Arc::clone(&serving))).is_err() {
                 return;
             }
-            while let Ok(job) = inbox.recv() {
-                if matches!(job, Job::Stop) {
-                    break;
+            let mut pending: VecDeque<Job> = VecDeque::new();
+            loop {
+                let job = match pending.pop_front() {
+                    Some(job) => job,
+                    None => match inbox.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    },
+                };
+                match job {
+                    Job::Stop => break,
+                    Job::Scim(request, reply) => {
+                        // Group commit: the SCIM writes already waiting go in the same
+                        // transaction; the first other job waits its turn.
+                        let mut batch = vec![(request, reply)];
+                        while batch.len() < MAX_BATCH {
+                            match inbox.try_recv() {
+                                Ok(Job::Scim(request, reply)) => batch.push((request, reply)),
+                                Ok(other) => {
+                                    pending.push_back(other);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        write_batch(&mut lifecycle, batch);
+                    }
+                    job => run(&mut lifecycle, &policy_files, &serving, job),
                 }
-                run(&mut lifecycle, &policy_files, &serving, job);
             }
         })?;
-    Ok((Worker { jobs }, started, thread))
+    Ok((Worker { jobs, reads }, started, thread))
+}
+
+/// Applies SCIM writes in one transaction and answers each after the commit; when the
+/// batch fails as a whole, applies them one by one, so one bad request fails alone.
+fn write_batch(
+    lifecycle: &mut Lifecycle,
+    batch: Vec<(
+        ScimRequest,
+        oneshot::Sender<Result<ScimApplied, LifecycleError>>,
+    )>,
+) {
+    if batch.len() == 1 {
+        for (request, reply) in batch {
+            let _ = reply.send(lifecycle.scim(&request, "scim"));
+        }
+        return;
+    }
+    let requests: Vec<ScimRequest> = batch.iter().map(|(r, _)| r.clone()).collect();
+    match lifecycle.scim_batch(&requests, "scim") {
+        Ok(results) => {
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(_) => {
+            for (request, reply) in batch {
+                let _ = reply.send(lifecycle.scim(&request, "scim"));
+            }
+        }
+    }
+}
+
+/// Starts the reader threads, each with its own store connection; a reader that cannot
+/// open the store logs it and ends (its jobs go to the others, or to the store thread).
+fn start_readers(store: &str, inbox: mpsc::Receiver<Job>) {
+    let inbox = Arc::new(Mutex::new(inbox));
+    for n in 0..READERS {
+        let (inbox, store) = (Arc::clone(&inbox), store.to_string());
+        let spawned = std::thread::Builder::new()
+            .name(format!("tenure-reader-{n}"))
+            .spawn(move || {
+                let mut lifecycle = match Lifecycle::open(&store) {
+                    Ok(lifecycle) => lifecycle,
+                    Err(e) => {
+                        eprintln!(
+                            "{}",
+                            serde_json::json!({"event": "reader_failed", "error": e.to_string()})
+                        );
+                        return;
+                    }
+                };
+                loop {
+                    let job = match inbox.lock() {
+                        Ok(inbox) => inbox.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(Job::ScimRead(request, reply)) => {
+                            let _ = reply.send(lifecycle.scim_read(&request, "scim"));
+                        }
+                        Ok(Job::Journal(since, reply)) => {
+                            let _ = reply.send(lifecycle.journal(since));
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!(
+                "{}",
+                serde_json::json!({"event": "reader_failed", "error": e.to_string()})
+            );
+        }
+    }
 }
 
 fn run(lifecycle: &mut Lifecycle, policy_files: &[PathBuf], serving: &ArcSwap<Serving>, job: Job) {
@@ -166,6 +296,9 @@ fn run(lifecycle: &mut Lifecycle, policy_files: &[PathBuf], serving: &ArcSwap<Se
     match job {
         Job::Scim(request, reply) => {
             let _ = reply.send(lifecycle.scim(&request, "scim"));
+        }
+        Job::ScimRead(request, reply) => {
+            let _ = reply.send(lifecycle.scim_read(&request, "scim"));
         }
         Job::Entitlements(id, reply) => {
             let _ = reply.send(lifecycle.entitlements(&id));

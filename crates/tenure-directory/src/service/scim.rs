@@ -100,6 +100,103 @@ impl Lifecycle {
     }
 }
 
+impl Lifecycle {
+    /// Applies several SCIM requests in one transaction (group commit: one durable write
+    /// for all), in order, each seeing the ones before it. A request the translation
+    /// refuses (its own SCIM error: nothing of it was written) has its error in its
+    /// place and the others still apply; the records of all are acknowledged together
+    /// when the transaction commits.
+    ///
+    /// # Errors
+    /// A failure after a request started writing (the store failed, an event did not
+    /// apply): nothing of the batch is written, and the caller may apply the requests
+    /// one by one with [`Lifecycle::scim`] to isolate it.
+    pub fn scim_batch(
+        &mut self,
+        requests: &[ScimRequest],
+        source: &str,
+    ) -> Result<Vec<Result<ScimApplied, LifecycleError>>, LifecycleError> {
+        let now = self.now();
+        let Lifecycle {
+            store,
+            model,
+            policy,
+            mapping,
+            mapping_hash,
+            ..
+        } = self;
+        let mut tx = store.begin()?;
+        refresh(model, &mut *tx)?;
+        super::follow_stored_mapping(&mut *tx, mapping, mapping_hash)?;
+        let (mapping, mapping_hash) = (Arc::clone(mapping), mapping_hash.clone());
+        let mut results = Vec::with_capacity(requests.len());
+        let mut wrote = false;
+        for request in requests {
+            match scim_in(
+                &mut *tx,
+                model,
+                policy.as_ref(),
+                &mapping,
+                &mapping_hash,
+                request,
+                source,
+                now,
+            ) {
+                Ok(applied) => {
+                    wrote |= applied.wrote;
+                    results.push(Ok(applied.result));
+                }
+                Err(LifecycleError::Scim(e)) => results.push(Err(LifecycleError::Scim(e))),
+                Err(other) => {
+                    model.head = None;
+                    return Err(other);
+                }
+            }
+        }
+        if wrote {
+            let head = tx.head()?;
+            tx.commit()?;
+            model.head = Some(head);
+        }
+        Ok(results)
+    }
+
+    /// Answers a SCIM request that only reads (`GET`, `POST …/.search`) in a read-only
+    /// transaction, which does not take the store's write lock: readers do not queue
+    /// behind writers. A request that turns out to write (it was not a read) is applied
+    /// with [`Lifecycle::scim`] instead.
+    ///
+    /// # Errors
+    /// As [`Lifecycle::scim`].
+    pub fn scim_read(
+        &mut self,
+        request: &ScimRequest,
+        source: &str,
+    ) -> Result<ScimApplied, LifecycleError> {
+        let now = self.now();
+        let outcome = {
+            let Lifecycle { store, mapping, .. } = &mut *self;
+            let mut tx = store.begin_read()?;
+            let context = Context {
+                mapping,
+                now,
+                base_url: "/scim/v2",
+            };
+            scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?
+        };
+        if !outcome.writes.is_empty() || !outcome.updates.is_empty() {
+            return self.scim(request, source);
+        }
+        Ok(ScimApplied {
+            status: outcome.status,
+            response: outcome.response,
+            location: outcome.location,
+            etag: outcome.etag,
+            records: Vec::new(),
+        })
+    }
+}
+
 /// A SCIM request applied inside a transaction, and whether it wrote anything.
 pub(super) struct InTransaction {
     pub(super) result: ScimApplied,

@@ -258,6 +258,14 @@ pub trait Store: Send {
     /// The database is busy past the timeout, or unreachable.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
 
+    /// Starts a read-only transaction: a consistent snapshot that does not take the write
+    /// lock, so readers never queue behind writers (SQLite: a deferred transaction on a
+    /// WAL database; PostgreSQL: a `READ ONLY` `REPEATABLE READ` transaction). Writing
+    /// through it fails. The default is [`Store::begin`].
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        self.begin()
+    }
+
     /// Journal records with `seq > since`, ascending, at most `limit` of them (read
     /// outside any write transaction: only committed records).
     ///

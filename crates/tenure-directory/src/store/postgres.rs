@@ -169,6 +169,17 @@ impl Store for PgStore {
         Ok(Box::new(PgTransaction { tx, failed: false }))
     }
 
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        let tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(failed("begin a read transaction"))?;
+        Ok(Box::new(PgTransaction { tx, failed: false }))
+    }
+
     fn journal_since(
         &mut self,
         since: u64,

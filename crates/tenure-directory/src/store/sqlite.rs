@@ -161,6 +161,14 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTransaction { tx }))
     }
 
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(failed("begin a read transaction"))?;
+        Ok(Box::new(SqliteTransaction { tx }))
+    }
+
     fn journal_since(
         &mut self,
         since: u64,
