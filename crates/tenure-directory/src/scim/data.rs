@@ -24,6 +24,28 @@ pub trait ScimData {
     /// # Errors
     /// A failure of the underlying store (reported as a 500).
     fn list(&mut self, kind: ScimKind) -> Result<Vec<ScimRecord>, ScimError>;
+
+    /// The id of the user whose `userName` equals `name` ignoring case, if any (the
+    /// uniqueness check of every create and rename). The default reads every user;
+    /// implementations keep an index.
+    ///
+    /// # Errors
+    /// A failure of the underlying store (reported as a 500).
+    fn user_named(&mut self, name: &str) -> Result<Option<String>, ScimError> {
+        let wanted = name.to_lowercase();
+        Ok(self
+            .list(ScimKind::User)?
+            .into_iter()
+            .find(|u| user_name_of(&u.body).is_some_and(|n| n.to_lowercase() == wanted))
+            .map(|u| u.id))
+    }
+}
+
+/// The `userName` of a stored user body (attribute names are case-insensitive).
+pub(crate) fn user_name_of(body: &serde_json::Value) -> Option<&str> {
+    body.as_object()
+        .and_then(|b| super::attrs::get_ci(b, "userName"))
+        .and_then(serde_json::Value::as_str)
 }
 
 /// SCIM records in memory, ordered by id: a [`ScimData`] for tests and examples.

@@ -131,23 +131,12 @@ fn check_unique_user_name(
     let Some(name) = user_name(body) else {
         return Ok(());
     };
-    let wanted = name.to_lowercase();
-    for other in data.list(ScimKind::User)? {
-        if Some(other.id.as_str()) == except {
-            continue;
-        }
-        let taken = other
-            .body
-            .as_object()
-            .and_then(user_name)
-            .is_some_and(|n| n.to_lowercase() == wanted);
-        if taken {
-            return Err(ScimError::uniqueness(format!(
-                "`userName` `{name}` is already taken by another user"
-            )));
-        }
+    match data.user_named(name)? {
+        Some(id) if Some(id.as_str()) != except => Err(ScimError::uniqueness(format!(
+            "`userName` `{name}` is already taken by another user"
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn check_members_known(

@@ -113,6 +113,9 @@ struct Model {
     inventory: Inventory,
     /// The journal head this copy reflects; `None` when it must be reloaded.
     head: Option<u64>,
+    /// SCIM users by lower-cased `userName`, built on first use (the uniqueness check of
+    /// every create) and kept current by the writes of this handle.
+    user_names: Option<scim::UserNames>,
 }
 
 /// A durable lifecycle: a [`Store`], the policy that computes access changes, and the
@@ -800,6 +803,7 @@ fn refresh(model: &mut Model, tx: &mut dyn Transaction) -> Result<(), LifecycleE
         directory,
         inventory,
         head: Some(head),
+        user_names: None,
     };
     Ok(())
 }

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use super::{apply_in, refresh, InForce, Lifecycle, LifecycleError, Model, Recorded};
 use crate::mapping::Mapping;
-use crate::scim::{self, Context, ScimData, ScimError, ScimRequest, ScimWrite};
+use crate::scim::{self, user_name_of, Context, ScimData, ScimError, ScimRequest, ScimWrite};
 use crate::store::{ScimKind, ScimRecord, Transaction};
 
 /// The result of a SCIM request applied to the lifecycle.
@@ -33,9 +33,11 @@ pub struct ScimApplied {
     pub records: Vec<Recorded>,
 }
 
-/// [`ScimData`] over a store transaction.
+/// [`ScimData`] over a store transaction, with the handle's index of user names when
+/// there is one.
 struct TxData<'a> {
     tx: &'a mut dyn Transaction,
+    names: Option<&'a mut Option<UserNames>>,
 }
 
 impl ScimData for TxData<'_> {
@@ -45,6 +47,73 @@ impl ScimData for TxData<'_> {
 
     fn list(&mut self, kind: ScimKind) -> Result<Vec<ScimRecord>, ScimError> {
         self.tx.scim_list(kind).map_err(store_failure)
+    }
+
+    fn user_named(&mut self, name: &str) -> Result<Option<String>, ScimError> {
+        let Some(names) = self.names.as_deref_mut() else {
+            let mut scan = TxData {
+                tx: &mut *self.tx,
+                names: None,
+            };
+            return scan.user_named_by_scan(name);
+        };
+        if names.is_none() {
+            let mut index = UserNames::default();
+            for user in self.tx.scim_list(ScimKind::User).map_err(store_failure)? {
+                index.put(&user);
+            }
+            *names = Some(index);
+        }
+        Ok(names
+            .as_ref()
+            .and_then(|index| index.by_name.get(&name.to_lowercase()).cloned()))
+    }
+}
+
+impl TxData<'_> {
+    fn user_named_by_scan(&mut self, name: &str) -> Result<Option<String>, ScimError> {
+        let wanted = name.to_lowercase();
+        Ok(self
+            .list(ScimKind::User)?
+            .into_iter()
+            .find(|u| user_name_of(&u.body).is_some_and(|n| n.to_lowercase() == wanted))
+            .map(|u| u.id))
+    }
+}
+
+/// SCIM users by lower-cased `userName` (and back), for the uniqueness check.
+#[derive(Debug, Default)]
+pub(super) struct UserNames {
+    by_name: std::collections::HashMap<String, String>,
+    by_id: std::collections::HashMap<String, String>,
+}
+
+impl UserNames {
+    /// Records (or replaces) a user's name.
+    fn put(&mut self, user: &ScimRecord) {
+        self.remove(&user.id);
+        if let Some(name) = user_name_of(&user.body) {
+            let name = name.to_lowercase();
+            self.by_name.insert(name.clone(), user.id.clone());
+            self.by_id.insert(user.id.clone(), name);
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(name) = self.by_id.remove(id) {
+            if self.by_name.get(&name).is_some_and(|owner| owner == id) {
+                self.by_name.remove(&name);
+            }
+        }
+    }
+
+    /// Keeps the index current with a write of this handle.
+    fn apply(&mut self, write: &ScimWrite) {
+        match write {
+            ScimWrite::Put(record) if record.kind == ScimKind::User => self.put(record),
+            ScimWrite::Delete(ScimKind::User, id) => self.remove(id),
+            _ => {}
+        }
     }
 }
 
@@ -182,7 +251,14 @@ impl Lifecycle {
                 now,
                 base_url: "/scim/v2",
             };
-            scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?
+            scim::handle(
+                request,
+                &mut TxData {
+                    tx: &mut *tx,
+                    names: None,
+                },
+                &context,
+            )?
         };
         if !outcome.writes.is_empty() || !outcome.updates.is_empty() {
             return self.scim(request, source);
@@ -222,7 +298,14 @@ pub(super) fn scim_in(
         now,
         base_url: "/scim/v2",
     };
-    let outcome = scim::handle(request, &mut TxData { tx: &mut *tx }, &context)?;
+    let outcome = scim::handle(
+        request,
+        &mut TxData {
+            tx: &mut *tx,
+            names: Some(&mut model.user_names),
+        },
+        &context,
+    )?;
     let mut result = ScimApplied {
         status: outcome.status,
         response: outcome.response,
@@ -243,6 +326,9 @@ pub(super) fn scim_in(
             ScimWrite::Delete(kind, id) => {
                 tx.scim_delete(*kind, id)?;
             }
+        }
+        if let Some(names) = model.user_names.as_mut() {
+            names.apply(write);
         }
     }
     for update in &outcome.updates {
