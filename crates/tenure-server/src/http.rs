@@ -281,6 +281,14 @@ async fn scim(
         .strip_prefix(SCIM_BASE)
         .unwrap_or("")
         .trim_end_matches('/');
+    if let Some(what) = unsupported(rest) {
+        // RFC 7644 §3.11 (/Me) and §3.7 (/Bulk): not implemented is 501.
+        return scim_error(&ScimError::new(
+            501,
+            None,
+            format!("{what} is not supported by this server"),
+        ));
+    }
     if let Some(found) = discover(rest) {
         if method != Method::GET {
             return scim_error(&ScimError::method_not_allowed(format!(
@@ -326,6 +334,18 @@ async fn scim(
         Ok(Ok(applied)) => scim_response(applied),
         Ok(Err(e)) => scim_error(&lifecycle_error(e)),
         Err(Gone) => scim_error(&unavailable()),
+    }
+}
+
+/// The SCIM endpoints this server does not implement, by name: `/Me`, `/Bulk`, and a
+/// search at the root (`/.search` across resource types).
+fn unsupported(rest: &str) -> Option<&'static str> {
+    let first = rest.trim_start_matches('/').split('/').next().unwrap_or("");
+    match first {
+        "Me" => Some("/Me"),
+        "Bulk" => Some("/Bulk"),
+        ".search" => Some("a search across resource types (/.search)"),
+        _ => None,
     }
 }
 

@@ -1748,3 +1748,18 @@ fn refusals_before_the_body_close_the_connection() {
         assert_eq!(next.status, 200, "{}", next.body);
     }
 }
+
+/// `/Me`, `/Bulk` and a search at the root are not implemented: 501, a SCIM error.
+#[test]
+fn unsupported_endpoints_answer_501() {
+    let site = Site::new();
+    let server = site.start();
+    for (method, path) in [
+        ("GET", "/scim/v2/Me"),
+        ("POST", "/scim/v2/Bulk"),
+        ("POST", "/scim/v2/.search"),
+    ] {
+        let reply = server.send(method, path, Some(SCIM), &[], None);
+        scim_error(&reply, 501, None);
+    }
+}
