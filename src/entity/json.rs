@@ -319,72 +319,13 @@ pub(crate) struct StrictJson(pub(crate) Json);
 
 impl<'de> Deserialize<'de> for StrictJson {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StrictJson, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictJson)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
-        Ok(Json::Bool(b))
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Json, E> {
-        Ok(Json::from(i))
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Json, E> {
-        Ok(Json::from(u))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Json, E> {
-        Ok(Json::from(f))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
-        Ok(Json::String(s.to_string()))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Json, E> {
-        Ok(Json::String(s))
-    }
-
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
-        StrictJson::deserialize(d).map(|s| s.0)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(StrictJson(item)) = seq.next_element()? {
-            items.push(item);
+        let duplicate = RefCell::new(None);
+        PathSeed {
+            path: String::new(),
+            duplicate: &duplicate,
         }
-        Ok(Json::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let StrictJson(value) = map.next_value()?;
-            if out.insert(key.clone(), value).is_some() {
-                return Err(A::Error::custom(format!("duplicate key `{key}`")));
-            }
-        }
-        Ok(Json::Object(out))
+        .deserialize(d)
+        .map(StrictJson)
     }
 }
 

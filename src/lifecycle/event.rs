@@ -358,7 +358,52 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// The events that import `incoming` into this directory: a `Join` for each id not on
+    /// record, the `Move` (and `Leave`) that turns each known identity into the incoming
+    /// one ([`Event::between`]), nothing for identities that are equal or absent from
+    /// `incoming` (an import never purges). In id order.
+    ///
+    /// ```
+    /// use tenure::lifecycle::Directory;
+    ///
+    /// let on_record = Directory::from_json_lines(r#"{"id": "p", "role": "DBA", "status": "active"}"#)?;
+    /// let incoming = Directory::from_json_lines(concat!(
+    ///     r#"{"id": "p", "role": "SRE", "status": "active"}"#, "\n",
+    ///     r#"{"id": "q", "status": "active"}"#, "\n",
+    /// ))?;
+    /// let names: Vec<&str> = on_record.import_events(&incoming).iter().map(|e| e.name()).collect();
+    /// assert_eq!(names, ["move", "join"]);
+    /// # Ok::<(), tenure::InputError>(())
+    /// ```
+    pub fn import_events(&self, incoming: &Directory) -> Vec<Event> {
+        incoming
+            .iter()
+            .flat_map(|(id, identity)| Event::between(id, self.get(id), Some(identity)))
+            .collect()
+    }
+}
+
 impl Inventory {
+    /// The events that import `incoming` into this inventory: an `AddResource` for each
+    /// id not on record, a `ChangeResource` to the incoming record for each that differs,
+    /// nothing else (an import never removes). In id order.
+    pub fn import_events(&self, incoming: &Inventory) -> Vec<Event> {
+        incoming
+            .iter()
+            .filter_map(|(id, resource)| match self.get(id) {
+                None => Some(Event::AddResource {
+                    resource: resource.clone(),
+                }),
+                Some(old) if old == resource => None,
+                Some(old) => Some(Event::ChangeResource {
+                    id: id.to_string(),
+                    changes: Change::between(old, resource),
+                }),
+            })
+            .collect()
+    }
+
     /// Applies a resource event (`AddResource`, `ChangeResource`, `RemoveResource`),
     /// whole or not at all.
     ///

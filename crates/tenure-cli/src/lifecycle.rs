@@ -346,28 +346,11 @@ pub(crate) fn import(args: &ImportArgs, resources: bool) -> Result<(), Failure> 
     let events: Vec<Event> = if resources {
         let incoming = Inventory::from_json_lines(&text)
             .map_err(|e| Failure::input(format!("{name}: {}: {}", e.path(), e.message())))?;
-        let current = lifecycle.inventory()?;
-        incoming
-            .iter()
-            .filter_map(|(id, r)| match current.get(id) {
-                None => Some(Event::AddResource {
-                    resource: r.clone(),
-                }),
-                Some(old) if old == r => None,
-                Some(old) => Some(Event::ChangeResource {
-                    id: id.to_string(),
-                    changes: tenure::lifecycle::Change::between(old, r),
-                }),
-            })
-            .collect()
+        lifecycle.inventory()?.import_events(&incoming)
     } else {
         let incoming = Directory::from_json_lines(&text)
             .map_err(|e| Failure::input(format!("{name}: {}: {}", e.path(), e.message())))?;
-        let current = lifecycle.directory()?;
-        incoming
-            .iter()
-            .flat_map(|(id, i)| Event::between(id, current.get(id), Some(i)))
-            .collect()
+        lifecycle.directory()?.import_events(&incoming)
     };
     let total = events.len();
     let results = lifecycle.apply_batch(events, "cli")?;

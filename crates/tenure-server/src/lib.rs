@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use serde_json::json;
-use tenure::lifecycle::{Change, Event, Inventory};
+use tenure::lifecycle::Inventory;
 use tenure_directory::{Lifecycle, LifecycleError};
 
 pub use worker::Serving;
@@ -103,20 +103,7 @@ fn prepare(config: &Config) -> Result<(Lifecycle, Serving), ServeError> {
         let text = read(path)?;
         let incoming = read_inventory(&text)
             .map_err(|e| ServeError::Input(format!("{}: {e}", path.display())))?;
-        let current = lifecycle.inventory()?;
-        let events: Vec<Event> = incoming
-            .iter()
-            .filter_map(|(id, r)| match current.get(id) {
-                None => Some(Event::AddResource {
-                    resource: r.clone(),
-                }),
-                Some(old) if old == r => None,
-                Some(old) => Some(Event::ChangeResource {
-                    id: id.to_string(),
-                    changes: Change::between(old, r),
-                }),
-            })
-            .collect();
+        let events = lifecycle.inventory()?.import_events(&incoming);
         for result in lifecycle.apply_batch(events, "api")? {
             result?;
         }

@@ -32,13 +32,21 @@ pub trait ScimData {
     /// # Errors
     /// A failure of the underlying store (reported as a 500).
     fn user_named(&mut self, name: &str) -> Result<Option<String>, ScimError> {
-        let wanted = name.to_lowercase();
-        Ok(self
-            .list(ScimKind::User)?
-            .into_iter()
-            .find(|u| user_name_of(&u.body).is_some_and(|n| n.to_lowercase() == wanted))
-            .map(|u| u.id))
+        user_named_by_scan(self, name)
     }
+}
+
+/// [`ScimData::user_named`] by reading every user.
+pub(crate) fn user_named_by_scan<D: ScimData + ?Sized>(
+    data: &mut D,
+    name: &str,
+) -> Result<Option<String>, ScimError> {
+    let wanted = name.to_lowercase();
+    Ok(data
+        .list(ScimKind::User)?
+        .into_iter()
+        .find(|u| user_name_of(&u.body).is_some_and(|n| n.to_lowercase() == wanted))
+        .map(|u| u.id))
 }
 
 /// The `userName` of a stored user body (attribute names are case-insensitive).

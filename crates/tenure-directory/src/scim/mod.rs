@@ -91,7 +91,7 @@ use serde_json::Value;
 use crate::mapping::Mapping;
 
 pub use attrs::{CORE_GROUP, CORE_USER, ENTERPRISE_USER, LIST_RESPONSE};
-pub(crate) use data::user_name_of;
+pub(crate) use data::{user_name_of, user_named_by_scan};
 pub use data::{MemoryData, ScimData};
 pub use error::{ScimError, ERROR_SCHEMA};
 pub use filter::{MAX_FILTER_DEPTH, MAX_FILTER_LEN, MAX_FILTER_TERMS};

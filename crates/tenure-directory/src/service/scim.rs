@@ -14,7 +14,9 @@ use jiff::Timestamp;
 
 use super::{apply_in, refresh, InForce, Lifecycle, LifecycleError, Model, Recorded};
 use crate::mapping::Mapping;
-use crate::scim::{self, user_name_of, Context, ScimData, ScimError, ScimRequest, ScimWrite};
+use crate::scim::{
+    self, user_name_of, user_named_by_scan, Context, ScimData, ScimError, ScimRequest, ScimWrite,
+};
 use crate::store::{ScimKind, ScimRecord, Transaction};
 
 /// The result of a SCIM request applied to the lifecycle.
@@ -51,11 +53,13 @@ impl ScimData for TxData<'_> {
 
     fn user_named(&mut self, name: &str) -> Result<Option<String>, ScimError> {
         let Some(names) = self.names.as_deref_mut() else {
-            let mut scan = TxData {
-                tx: &mut *self.tx,
-                names: None,
-            };
-            return scan.user_named_by_scan(name);
+            return user_named_by_scan(
+                &mut TxData {
+                    tx: &mut *self.tx,
+                    names: None,
+                },
+                name,
+            );
         };
         if names.is_none() {
             let mut index = UserNames::default();
@@ -67,17 +71,6 @@ impl ScimData for TxData<'_> {
         Ok(names
             .as_ref()
             .and_then(|index| index.by_name.get(&name.to_lowercase()).cloned()))
-    }
-}
-
-impl TxData<'_> {
-    fn user_named_by_scan(&mut self, name: &str) -> Result<Option<String>, ScimError> {
-        let wanted = name.to_lowercase();
-        Ok(self
-            .list(ScimKind::User)?
-            .into_iter()
-            .find(|u| user_name_of(&u.body).is_some_and(|n| n.to_lowercase() == wanted))
-            .map(|u| u.id))
     }
 }
 
