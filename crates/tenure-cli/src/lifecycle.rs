@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use tenure::lifecycle::{impact, Directory, Event, Inventory};
 use tenure::Policy;
 use tenure_directory::scim::ScimRequest;
-use tenure_directory::{Lifecycle, LifecycleError, Recorded};
+use tenure_directory::{answers, Lifecycle, LifecycleError, Recorded};
 
 use crate::report::{describe_io_error, load_policy_with_hash};
 use crate::{
@@ -243,13 +243,7 @@ pub(crate) fn entitlements(args: &EntitlementsArgs) -> Result<(), Failure> {
         };
         let reach = policy.entitlements(identity, &inventory);
         match args.format {
-            Format::Json => {
-                let resources: Vec<Json> = reach
-                    .iter()
-                    .map(|e| json!({"id": e.resource, "reasons": e.reasons}))
-                    .collect();
-                write_line(&mut out, &json!({"identity": id, "resources": resources}))?;
-            }
+            Format::Json => write_line(&mut out, &answers::entitlements(&id, &reach))?,
             Format::Human => {
                 writeln!(
                     out,
@@ -280,16 +274,7 @@ pub(crate) fn who_can(args: &WhoCanArgs) -> Result<(), Failure> {
     let holders = policy.who_can(resource, &directory);
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
-        Format::Json => {
-            let identities: Vec<Json> = holders
-                .iter()
-                .map(|h| json!({"id": h.identity, "reasons": h.reasons}))
-                .collect();
-            write_line(
-                &mut out,
-                &json!({"resource": args.resource, "identities": identities}),
-            )?;
-        }
+        Format::Json => write_line(&mut out, &answers::holders(&args.resource, &holders))?,
         Format::Human => {
             writeln!(
                 out,

@@ -12,6 +12,7 @@
 //! * [`Lifecycle`]: all of it together — events, SCIM requests and scheduled events
 //!   applied durably, each with its access change and journal record.
 
+pub mod answers;
 pub mod mapping;
 pub mod scim;
 pub mod store;

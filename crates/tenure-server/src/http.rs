@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use tenure::Resource;
 use tenure_directory::scim::{ScimError, ScimRequest};
-use tenure_directory::{LifecycleError, ScimApplied};
+use tenure_directory::{answers, LifecycleError, Recorded, ScimApplied};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -390,20 +390,36 @@ fn scim_response(applied: ScimApplied) -> Response {
             headers.insert(name, value);
         }
     }
-    let count = |v: &Json| v.as_array().map_or(0, Vec::len);
-    let logged = Logged {
-        event: (!applied.records.is_empty()).then(|| {
-            applied
-                .records
-                .iter()
-                .map(|r| r.event.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        }),
-        gained: applied.records.iter().map(|r| count(&r.gained)).sum(),
-        lost: applied.records.iter().map(|r| count(&r.lost)).sum(),
-    };
-    response.extensions_mut().insert(logged);
+    response
+        .extensions_mut()
+        .insert(Logged::of(&applied.records));
+    response
+}
+
+impl Logged {
+    /// The events and access change counts of `records`, for the request log.
+    fn of(records: &[Recorded]) -> Logged {
+        let count = |v: &Json| v.as_array().map_or(0, Vec::len);
+        Logged {
+            event: (!records.is_empty()).then(|| {
+                records
+                    .iter()
+                    .map(|r| r.event.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+            gained: records.iter().map(|r| count(&r.gained)).sum(),
+            lost: records.iter().map(|r| count(&r.lost)).sum(),
+        }
+    }
+}
+
+/// A resource endpoint's answer: the journal record as JSON, logged with its event.
+fn record_response(status: StatusCode, record: &Recorded) -> Response {
+    let mut response = (status, axum::Json(record_json(record))).into_response();
+    response
+        .extensions_mut()
+        .insert(Logged::of(std::slice::from_ref(record)));
     response
 }
 
@@ -439,13 +455,7 @@ async fn entitlements(
         .ask(|reply| Job::Entitlements(key, reply))
         .await
     {
-        Ok(Ok(Some(found))) => {
-            let resources: Vec<Json> = found
-                .iter()
-                .map(|e| json!({"id": e.resource, "reasons": e.reasons}))
-                .collect();
-            axum::Json(json!({"identity": id, "resources": resources})).into_response()
-        }
+        Ok(Ok(Some(found))) => axum::Json(answers::entitlements(&id, &found)).into_response(),
         Ok(Ok(None)) => api_error(
             StatusCode::NOT_FOUND,
             format!("no identity `{id}` on record"),
@@ -465,13 +475,7 @@ async fn access(
     }
     let key = id.clone();
     match state.worker.ask(|reply| Job::Access(key, reply)).await {
-        Ok(Ok(Some(found))) => {
-            let identities: Vec<Json> = found
-                .iter()
-                .map(|h| json!({"id": h.identity, "reasons": h.reasons}))
-                .collect();
-            axum::Json(json!({"resource": id, "identities": identities})).into_response()
-        }
+        Ok(Ok(Some(found))) => axum::Json(answers::holders(&id, &found)).into_response(),
         Ok(Ok(None)) => api_error(
             StatusCode::NOT_FOUND,
             format!("no resource `{id}` on record"),
@@ -578,13 +582,7 @@ async fn put_resource(
             } else {
                 StatusCode::OK
             };
-            let mut response = (status, axum::Json(record_json(&record))).into_response();
-            response.extensions_mut().insert(Logged {
-                event: Some(record.event.clone()),
-                gained: record.gained.as_array().map_or(0, Vec::len),
-                lost: record.lost.as_array().map_or(0, Vec::len),
-            });
-            response
+            record_response(status, &record)
         }
         Ok(Err(e)) => api_failure(e),
         Err(Gone) => api_error(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
@@ -605,15 +603,7 @@ async fn delete_resource(
         .ask(|reply| Job::DeleteResource(key, reply))
         .await
     {
-        Ok(Ok(Some(record))) => {
-            let mut response = axum::Json(record_json(&record)).into_response();
-            response.extensions_mut().insert(Logged {
-                event: Some(record.event.clone()),
-                gained: 0,
-                lost: record.lost.as_array().map_or(0, Vec::len),
-            });
-            response
-        }
+        Ok(Ok(Some(record))) => record_response(StatusCode::OK, &record),
         Ok(Ok(None)) => api_error(
             StatusCode::NOT_FOUND,
             format!("no resource `{id}` on record"),

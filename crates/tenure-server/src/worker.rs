@@ -376,5 +376,5 @@ fn reload(
 
 /// The JSON of a journal record, as `/v1/journal` and the resource endpoints answer it.
 pub(crate) fn record_json(record: &Recorded) -> Json {
-    serde_json::from_str(&record.to_json_line()).unwrap_or(Json::Null)
+    serde_json::to_value(record).unwrap_or(Json::Null)
 }

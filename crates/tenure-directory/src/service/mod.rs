@@ -837,7 +837,9 @@ fn scheduled_of(record: ScheduledRecord) -> Result<Scheduled, LifecycleError> {
 
 /// Applies one event inside `tx`: validates it against the model (which it changes),
 /// computes the access change under `policy`, writes the new state and the journal
-/// record. On error nothing of this event is written or changed.
+/// record. On error nothing of this event counts: the transaction is not committed by a
+/// caller that sees a store error, and the model is marked stale (reloaded before its
+/// next use).
 fn apply_in(
     tx: &mut dyn Transaction,
     model: &mut Model,
@@ -847,78 +849,27 @@ fn apply_in(
     at: Timestamp,
     mapping_hash: Option<&str>,
 ) -> Result<Recorded, LifecycleError> {
-    let on_resource = matches!(
-        event,
-        Event::AddResource { .. } | Event::ChangeResource { .. } | Event::RemoveResource { .. }
-    );
-    let (identity, resource, changed, gained, lost) = match on_resource {
-        true => {
-            let applied = model.inventory.apply(event)?;
-            let id = event_resource_id(event, &applied);
-            let change = policy
-                .map(|p| p.policy.resource_access_change(&applied, &model.directory))
-                .unwrap_or_default();
-            let write = match &applied.after {
-                Some(r) => tx.put_resource(&id, r),
-                None => tx.delete_resource(&id).map(|_| ()),
-            };
-            if let Err(e) = write {
-                undo_inventory(model, &id, applied.before);
-                return Err(e.into());
-            }
-            (
-                None,
-                Some(id),
-                applied.changed(),
-                json!(change.gained),
-                json!(change.lost),
-            )
-        }
-        false => {
-            let applied = model.directory.apply(event)?;
-            let id = event_identity_id(event, &applied);
-            let change = policy
-                .map(|p| p.policy.identity_access_change(&applied, &model.inventory))
-                .unwrap_or_default();
-            let write = match &applied.after {
-                Some(i) if applied.changed() => tx.put_identity(&id, i),
-                Some(_) => Ok(()),
-                None => tx.delete_identity(&id).map(|_| ()),
-            };
-            if let Err(e) = write {
-                undo_directory(model, &id, applied.before);
-                return Err(e.into());
-            }
-            (
-                Some(id),
-                None,
-                applied.changed(),
-                json!(change.gained),
-                json!(change.lost),
-            )
-        }
-    };
+    let state = apply_state(tx, model, policy.map(|p| &p.policy), event)?;
     let mut record = JournalRecord {
         seq: 0,
         at,
         source: source.to_string(),
         event: event.name().to_string(),
-        identity,
-        resource,
+        identity: state.identity,
+        resource: state.resource,
         change: event.to_json(),
-        gained,
-        lost,
+        gained: state.gained,
+        lost: state.lost,
         policy: policy.map(|p| p.stamp.clone()),
         mapping_hash: mapping_hash.map(str::to_string),
     };
-    if !changed {
+    if !state.changed {
         record.event = "none".into();
         return Ok(record);
     }
     match tx.append(&record) {
         Ok(seq) => record.seq = seq,
         Err(e) => {
-            // The transaction will not commit; the model is reloaded before the next use.
             model.head = None;
             return Err(e.into());
         }
@@ -933,72 +884,86 @@ fn replay_one(
     model: &mut Model,
     event: &Event,
 ) -> Result<(), LifecycleError> {
+    apply_state(tx, model, None, event).map(|_| ())
+}
+
+/// What applying one event did to the state.
+struct StateChange {
+    identity: Option<String>,
+    resource: Option<String>,
+    changed: bool,
+    /// The access gained and lost (empty arrays without a policy).
+    gained: serde_json::Value,
+    lost: serde_json::Value,
+}
+
+/// Applies `event` to the model and writes the record it changes in `tx`, with its
+/// access change under `policy`. On error the model is marked stale.
+fn apply_state(
+    tx: &mut dyn Transaction,
+    model: &mut Model,
+    policy: Option<&Policy>,
+    event: &Event,
+) -> Result<StateChange, LifecycleError> {
+    let result = apply_state_unchecked(tx, model, policy, event);
+    if result.is_err() {
+        model.head = None;
+    }
+    result
+}
+
+fn apply_state_unchecked(
+    tx: &mut dyn Transaction,
+    model: &mut Model,
+    policy: Option<&Policy>,
+    event: &Event,
+) -> Result<StateChange, LifecycleError> {
+    // An event that applied names its record (a join's or add's entity carries its id).
+    let id = match event.subject() {
+        Some(Subject::Identity(id) | Subject::Resource(id)) => id.to_string(),
+        None => String::new(),
+    };
     let on_resource = matches!(
         event,
         Event::AddResource { .. } | Event::ChangeResource { .. } | Event::RemoveResource { .. }
     );
     if on_resource {
         let applied = model.inventory.apply(event)?;
-        let id = event_resource_id(event, &applied);
         match &applied.after {
-            Some(r) => tx.put_resource(&id, r)?,
+            Some(r) if applied.changed() => tx.put_resource(&id, r)?,
+            Some(_) => {}
             None => {
                 tx.delete_resource(&id)?;
             }
         }
+        let change = policy
+            .map(|p| p.resource_access_change(&applied, &model.directory))
+            .unwrap_or_default();
+        Ok(StateChange {
+            identity: None,
+            resource: Some(id),
+            changed: applied.changed(),
+            gained: json!(change.gained),
+            lost: json!(change.lost),
+        })
     } else {
         let applied = model.directory.apply(event)?;
-        let id = event_identity_id(event, &applied);
         match &applied.after {
-            Some(i) => tx.put_identity(&id, i)?,
+            Some(i) if applied.changed() => tx.put_identity(&id, i)?,
+            Some(_) => {}
             None => {
                 tx.delete_identity(&id)?;
             }
         }
-    }
-    Ok(())
-}
-
-fn event_identity_id(
-    event: &Event,
-    applied: &tenure::lifecycle::Applied<tenure::Identity>,
-) -> String {
-    match event.subject() {
-        Some(Subject::Identity(id)) => id.to_string(),
-        _ => applied
-            .after
-            .as_ref()
-            .and_then(tenure::lifecycle::id_of)
-            .unwrap_or_default()
-            .to_string(),
-    }
-}
-
-fn event_resource_id(
-    event: &Event,
-    applied: &tenure::lifecycle::Applied<tenure::Resource>,
-) -> String {
-    match event.subject() {
-        Some(Subject::Resource(id)) => id.to_string(),
-        _ => applied
-            .after
-            .as_ref()
-            .and_then(tenure::lifecycle::id_of)
-            .unwrap_or_default()
-            .to_string(),
-    }
-}
-
-fn undo_directory(model: &mut Model, id: &str, before: Option<tenure::Identity>) {
-    model.directory.remove(id);
-    if let Some(before) = before {
-        let _ = model.directory.insert(before);
-    }
-}
-
-fn undo_inventory(model: &mut Model, id: &str, before: Option<tenure::Resource>) {
-    model.inventory.remove(id);
-    if let Some(before) = before {
-        let _ = model.inventory.insert(before);
+        let change = policy
+            .map(|p| p.identity_access_change(&applied, &model.inventory))
+            .unwrap_or_default();
+        Ok(StateChange {
+            identity: Some(id),
+            resource: None,
+            changed: applied.changed(),
+            gained: json!(change.gained),
+            lost: json!(change.lost),
+        })
     }
 }
