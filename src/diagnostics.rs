@@ -161,6 +161,12 @@ registry! {
     MalformedEvent => ("tenure::lifecycle::malformed_event", None, "malformed event", None),
     /// A scheduled event id that is not (or no longer) scheduled.
     UnknownScheduled => ("tenure::lifecycle::unknown_scheduled", None, "not scheduled", None),
+    /// A journal record (a line of `tenure serve`'s `/v1/journal` feed) that is malformed or does not apply to the engine's directory.
+    JournalRecord => ("tenure::engine::journal_record", None, "journal record", Some("feed the records of `GET /v1/journal?since=SEQ` in order, starting after the sequence number the directory was loaded at")),
+    /// Journal records missing between the engine's directory and the records given.
+    JournalGap => ("tenure::engine::journal_gap", None, "records missing", Some("poll `GET /v1/journal?since=SEQ` with the engine's `journal_seq()`, or reload the directory")),
+    /// A claims mapping (TOML) that is malformed.
+    ClaimsMapping => ("tenure::claims::mapping", None, "claims mapping", None),
 }
 
 #[cfg(test)]

@@ -39,9 +39,11 @@
 // shared vocabulary (`lexical`, `source`, `vocabulary`, `value`, `diagnostics`).
 // docs/ARCHITECTURE.md has the table of imports.
 mod check;
+pub mod claims;
 mod compile;
 mod decide;
 mod diagnostics;
+pub mod engine;
 mod entity;
 mod error;
 pub mod export;
@@ -62,6 +64,7 @@ mod vocabulary;
 pub use compile::{Candidates, IndexStats};
 pub use decide::decision::{DecidedBy, Decision, Reason, UnknownAttribute, UnknownCause};
 pub use diagnostics::Code;
+pub use engine::{Engine, EngineError};
 pub use entity::{Identity, Resource};
 pub use error::{
     more_than_displayed, Error, ErrorKind, InputError, PolicyDiagnostic, MAX_DISPLAYED_DIAGNOSTICS,

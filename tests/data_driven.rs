@@ -263,6 +263,7 @@ fn decision_json(decision: &Decision) -> Json {
         DecidedBy::Deny => "deny",
         DecidedBy::Grant => "grant",
         DecidedBy::Default => "default",
+        DecidedBy::UnknownSubject => "unknown_subject",
     };
     let unknown: Vec<Json> = decision
         .reasons()

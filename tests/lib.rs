@@ -2,6 +2,7 @@
 
 mod data_driven;
 mod differential;
+mod engine;
 mod foundation;
 mod fuzz_regressions;
 mod lifecycle;

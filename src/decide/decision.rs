@@ -84,6 +84,9 @@ pub enum DecidedBy {
     Grant,
     /// Nothing applied: default deny.
     Default,
+    /// [`Engine::authorize_subject`](crate::Engine::authorize_subject) found no record
+    /// of the subject in the engine's directory (or several): denied without deciding.
+    UnknownSubject,
 }
 
 /// The answer to "may this identity reach this resource?", with its reasons.
@@ -111,6 +114,8 @@ pub enum DecidedBy {
 pub struct Decision {
     pub(crate) decided_by: DecidedBy,
     pub(crate) reasons: Vec<Reason>,
+    /// The [`Engine`](crate::Engine) version of the policy that decided.
+    pub(crate) policy_version: Option<u64>,
 }
 
 impl Decision {
@@ -134,12 +139,29 @@ impl Decision {
     pub fn reason_ids(&self) -> impl Iterator<Item = &str> {
         self.reasons.iter().map(Reason::rule_id)
     }
+
+    /// The version of the policy that made this decision when it was made through an
+    /// [`Engine`](crate::Engine) (1 for the engine's first policy, +1 for each successful
+    /// reload); `None` when it was made by a [`Policy`](crate::Policy) directly.
+    pub fn policy_version(&self) -> Option<u64> {
+        self.policy_version
+    }
+
+    /// A deny for a subject the engine's directory does not know.
+    pub(crate) fn unknown_subject(policy_version: u64) -> Decision {
+        Decision {
+            decided_by: DecidedBy::UnknownSubject,
+            reasons: Vec::new(),
+            policy_version: Some(policy_version),
+        }
+    }
 }
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.decided_by {
             DecidedBy::Default => return f.write_str("deny (no rule grants)"),
+            DecidedBy::UnknownSubject => return f.write_str("deny (unknown subject)"),
             DecidedBy::Grant => f.write_str("allow by ")?,
             DecidedBy::Deny => f.write_str("deny by ")?,
         }

@@ -113,11 +113,13 @@ pub(crate) fn authorize(path: &impl Applying) -> Decision {
         return Decision {
             decided_by,
             reasons,
+            policy_version: None,
         };
     }
     Decision {
         decided_by: DecidedBy::Default,
         reasons: Vec::new(),
+        policy_version: None,
     }
 }
 
