@@ -239,13 +239,22 @@ macro_rules! entity_methods {
 }
 
 /// Who asks: a person or workload, as a flat map of attributes plus tags.
+///
+/// `Identity` and [`Resource`] are `#[repr(transparent)]` wrappers of one and the same
+/// private type, and this is guaranteed: the C API (`crates/tenure-ffi`, the one crate
+/// allowed `unsafe`) relies on it to use one role-less C entity in either role without a
+/// copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Identity {
     entity: Entity,
 }
 
 /// What is asked for: a host, database or cluster, as attributes plus tags (`tag:KEY`).
+///
+/// Same representation as [`Identity`] (`#[repr(transparent)]`, guaranteed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Resource {
     entity: Entity,
 }
