@@ -70,13 +70,18 @@ fn snapshot_hot(c: &mut Criterion) {
     group.bench_function("engine_is_allowed", |b| {
         b.iter(|| black_box(engine.is_allowed(black_box(&identity), black_box(&resource))))
     });
-    group.bench_function("engine_version_load", |b| b.iter(|| black_box(engine.version())));
+    group.bench_function("engine_version_load", |b| {
+        b.iter(|| black_box(engine.version()))
+    });
     group.finish();
 }
 
 fn decisions_while_reloading(c: &mut Criterion) {
     let n = 1_000;
-    let texts = [common::tenure_policy(n), common::tenure_policy(n).replace("grants", "grants ")];
+    let texts = [
+        common::tenure_policy(n),
+        common::tenure_policy(n).replace("grants", "grants "),
+    ];
     let engine = Engine::from_sources([("p.tenure", &texts[0])]).expect("the workload compiles");
     let requests = common::tenure_requests(n);
     let mut group = c.benchmark_group(format!("engine_reloading/{n}"));
@@ -133,5 +138,10 @@ fn decisions_while_reloading(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, snapshot_hot, snapshot_cost, decisions_while_reloading);
+criterion_group!(
+    benches,
+    snapshot_hot,
+    snapshot_cost,
+    decisions_while_reloading
+);
 criterion_main!(benches);

@@ -50,7 +50,9 @@ fn requests() -> Vec<(Identity, Resource)> {
 }
 
 /// The parts of a decision a policy determines (not the engine version).
-fn summary(d: &Decision) -> (bool, DecidedBy, Vec<String>) {
+type Summary = (bool, DecidedBy, Vec<String>);
+
+fn summary(d: &Decision) -> Summary {
     (
         d.is_allowed(),
         d.decided_by(),
@@ -64,7 +66,7 @@ fn every_decision_is_the_decision_of_the_version_it_names() {
     let b = Policy::compile(POLICY_B).unwrap();
     let requests = Arc::new(requests());
     // Version v serves A when v is odd, B when even; a failed reload changes nothing.
-    let expected: Arc<Vec<[(bool, DecidedBy, Vec<String>); 2]>> = Arc::new(
+    let expected: Arc<Vec<[Summary; 2]>> = Arc::new(
         requests
             .iter()
             .map(|(i, r)| [summary(&a.authorize(i, r)), summary(&b.authorize(i, r))])

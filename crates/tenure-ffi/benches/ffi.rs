@@ -95,7 +95,14 @@ fn bench(c: &mut Criterion) {
     for case in &cases {
         let request = Request::from_json(&case.json).expect("the case reads");
         let native = engine.is_allowed(request.identity(), request.resource());
-        let i = c_entity(&[("role", &case.role), ("department", &case.department), ("status", "active")], ("", ""));
+        let i = c_entity(
+            &[
+                ("role", &case.role),
+                ("department", &case.department),
+                ("status", "active"),
+            ],
+            ("", ""),
+        );
         let r = c_entity(&[("type", case.type_)], ("env", &case.env));
         assert_eq!(tenure_is_allowed(c_engine, i, r), native);
         allowed += usize::from(native);
@@ -116,7 +123,9 @@ fn bench(c: &mut Criterion) {
                 .with("role", case.role.as_str())
                 .with("department", case.department.as_str())
                 .with("status", "active");
-            let resource = Resource::new().with("type", case.type_).with_tag("env", case.env.as_str());
+            let resource = Resource::new()
+                .with("type", case.type_)
+                .with_tag("env", case.env.as_str());
             black_box(engine.is_allowed(&identity, &resource))
         })
     });
@@ -125,7 +134,11 @@ fn bench(c: &mut Criterion) {
             let case = &cases[k % cases.len()];
             k += 1;
             let i = c_entity(
-                &[("role", &case.role), ("department", &case.department), ("status", "active")],
+                &[
+                    ("role", &case.role),
+                    ("department", &case.department),
+                    ("status", "active"),
+                ],
                 ("", ""),
             );
             let r = c_entity(&[("type", case.type_)], ("env", &case.env));
@@ -147,7 +160,14 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|case| {
             (
-                c_entity(&[("role", &case.role), ("department", &case.department), ("status", "active")], ("", "")),
+                c_entity(
+                    &[
+                        ("role", &case.role),
+                        ("department", &case.department),
+                        ("status", "active"),
+                    ],
+                    ("", ""),
+                ),
                 c_entity(&[("type", case.type_)], ("env", &case.env)),
             )
         })
@@ -172,7 +192,11 @@ fn bench(c: &mut Criterion) {
             let case = &cases[k % cases.len()];
             k += 1;
             let request = Request::from_json(&case.json).expect("the case reads");
-            black_box(engine.authorize(request.identity(), request.resource()).is_allowed())
+            black_box(
+                engine
+                    .authorize(request.identity(), request.resource())
+                    .is_allowed(),
+            )
         })
     });
     group.bench_function("json_c_api", |b| {

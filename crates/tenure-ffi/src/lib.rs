@@ -885,3 +885,48 @@ pub extern "C" fn tenure_last_error(buf: *mut c_char, buf_len: usize) -> usize {
     }))
     .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        let len = tenure_last_error(std::ptr::null_mut(), 0);
+        let mut buf = vec![0u8; len + 1];
+        assert_eq!(tenure_last_error(buf.as_mut_ptr().cast(), buf.len()), len);
+        buf.pop();
+        String::from_utf8(buf).expect("UTF-8")
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error_code_and_never_an_allow() {
+        assert_eq!(guard(|| panic!("boom")), TENURE_ERROR_PANIC);
+        assert!(last_error().contains("panic"));
+        assert!(!guard_value(false, || -> Result<bool, Failure> {
+            panic!("boom")
+        }));
+        assert_eq!(guard(|| Ok(())), TENURE_OK);
+        assert_eq!(tenure_last_error(std::ptr::null_mut(), 0), 0);
+    }
+
+    #[test]
+    fn last_error_truncates_on_a_character_boundary() {
+        set_last_error(Some("é".repeat(10)));
+        let mut buf = [0x55u8; 4];
+        assert_eq!(tenure_last_error(buf.as_mut_ptr().cast(), buf.len()), 20);
+        // 3 bytes fit before the NUL; "é" is 2 bytes, so one "é" and the NUL.
+        assert_eq!(&buf[..3], &[0xc3, 0xa9, 0]);
+    }
+
+    #[test]
+    fn a_resource_entity_reads_as_the_identity_it_was_built_as() {
+        let mut e = tenure_entity {
+            identity: Identity::new(),
+        };
+        e.identity.set("type", "postgres").expect("not reserved");
+        e.identity.set_tag("env", "prod");
+        let resource = e.as_resource();
+        assert_eq!(resource.get("type"), Some(&Value::from("postgres")));
+        assert_eq!(resource.tag("env"), Some("prod"));
+    }
+}
