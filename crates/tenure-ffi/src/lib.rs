@@ -285,15 +285,17 @@ fn check_out<T>(out: *mut *mut T, what: &str) -> Result<(), Failure> {
     }
 }
 
-/// Frees a handle made by `Box::into_raw`; NULL is a no-op.
+/// Frees a handle made by `Box::into_raw`; NULL is a no-op. Like every call that
+/// succeeds, it clears the thread's last error.
 fn free<T>(ptr: *mut T) {
-    if !ptr.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
+    guard(|| {
+        if !ptr.is_null() {
             // SAFETY: the pointer came from `Box::into_raw` in this library and the
             // caller frees it once (the header's ownership rule).
             drop(unsafe { Box::from_raw(ptr) });
-        }));
-    }
+        }
+        Ok(())
+    });
 }
 
 fn read_sources<'a>(

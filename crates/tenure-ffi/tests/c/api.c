@@ -121,7 +121,9 @@ static void conventions(void) {
     tenure_engine_free(engine);
     tenure_entity_free(dba);
     tenure_entity_free(db);
-    tenure_engine_free(NULL);
+    CHECK(tenure_engine_version(NULL) == 0 && tenure_last_error(NULL, 0) > 0);
+    tenure_engine_free(NULL); /* a no-op, and a call that succeeded: the error is cleared */
+    CHECK(tenure_last_error(NULL, 0) == 0);
     tenure_entity_free(NULL);
     tenure_decision_free(NULL);
 }
