@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Annotation,
     /// An input limit was exceeded (size, rule count, nesting, list or string length).
     Limit,
+    /// A schema is malformed, or a policy breaks its schema (an undeclared attribute, a
+    /// value outside an enum, a type mismatch).
+    Schema,
 }
 
 impl ErrorKind {
@@ -38,6 +41,7 @@ impl ErrorKind {
             ErrorKind::DuplicateId => "tenure::duplicate_id",
             ErrorKind::Annotation => "tenure::annotation",
             ErrorKind::Limit => "tenure::limit",
+            ErrorKind::Schema => "tenure::schema",
         }
     }
 }
@@ -81,6 +85,7 @@ macro_rules! registry {
 const SYNTAX: Option<ErrorKind> = Some(ErrorKind::Syntax);
 const VALUE: Option<ErrorKind> = Some(ErrorKind::Value);
 const LIMIT: Option<ErrorKind> = Some(ErrorKind::Limit);
+const SCHEMA: Option<ErrorKind> = Some(ErrorKind::Schema);
 
 registry! {
     /// The text does not follow the grammar.
@@ -161,6 +166,24 @@ registry! {
     MalformedEvent => ("tenure::lifecycle::malformed_event", None, "malformed event", None),
     /// A scheduled event id that is not (or no longer) scheduled.
     UnknownScheduled => ("tenure::lifecycle::unknown_scheduled", None, "not scheduled", None),
+    /// A schema declares one side twice, or one attribute twice.
+    SchemaDuplicate => ("tenure::schema::duplicate", SCHEMA, "declared again", Some("declare each side once (`schema identity { ... }`, `schema resource { ... }`) and each attribute once")),
+    /// A schema declares a tag with a type other than `string` or a string `enum`.
+    SchemaTagType => ("tenure::schema::tag_type", SCHEMA, "tags are strings", Some("declare a tag as `string` or `enum [...]`")),
+    /// A schema enum lists a value that is not a string.
+    SchemaEnumValue => ("tenure::schema::enum_value", SCHEMA, "not a string", Some("enum values are strings: quote numbers and booleans (`enum [\"1\", \"2\"]`), or declare the attribute `int` or `bool`")),
+    /// A policy names an attribute or tag its schema does not declare.
+    UnknownAttribute => ("tenure::schema::unknown_attribute", SCHEMA, "not declared", None),
+    /// A policy compares an attribute with a value outside its schema enum.
+    UnknownValue => ("tenure::schema::unknown_value", SCHEMA, "not in the enum", None),
+    /// A comparison whose operator or literal does not fit the attribute's type.
+    TypeMismatch => ("tenure::schema::type_mismatch", SCHEMA, "type mismatch", None),
+    /// Data lacks an attribute its schema marks `required`.
+    MissingRequired => ("tenure::schema::missing_required", None, "missing", None),
+    /// Data holds a value of another type than its schema declares.
+    WrongType => ("tenure::schema::wrong_type", None, "wrong type", None),
+    /// Data holds a value outside its schema enum.
+    NotInEnum => ("tenure::schema::not_in_enum", None, "not in the enum", None),
     /// A journal record (a line of `tenure serve`'s `/v1/journal` feed) that is malformed or does not apply to the engine's directory.
     JournalRecord => ("tenure::engine::journal_record", None, "journal record", Some("feed the records of `GET /v1/journal?since=SEQ` in order, starting after the sequence number the directory was loaded at")),
     /// Journal records missing between the engine's directory and the records given.

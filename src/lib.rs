@@ -56,6 +56,7 @@ mod policy;
 mod prepared;
 mod request;
 mod rules;
+pub mod schema;
 mod source;
 mod syntax;
 mod value;

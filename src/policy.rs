@@ -44,8 +44,9 @@ pub struct Policy {
 
 #[derive(Debug)]
 struct Inner {
-    /// Source names, by position in the compile call (the texts are not kept).
-    source_names: Vec<Arc<str>>,
+    /// The sources, by position in the compile call: names for rule views, texts for the
+    /// diagnostics of later analyses (schema checks, lints) with snippets.
+    sources: Vec<Source>,
     rules: Vec<ir::Rule>,
     /// Rule id → position in `rules`.
     by_id: FxHashMap<Arc<str>, u32>,
@@ -165,7 +166,7 @@ impl Policy {
             .collect();
         Ok(Policy {
             inner: Arc::new(Inner {
-                source_names: sources.into_iter().map(|s| s.name).collect(),
+                sources,
                 rules,
                 by_id,
                 locations,
@@ -220,9 +221,14 @@ impl Policy {
 
     pub(crate) fn source_name_of(&self, source: usize) -> &str {
         self.inner
-            .source_names
+            .sources
             .get(source)
-            .map_or("", |name| name.as_ref())
+            .map_or("", |s| s.name.as_ref())
+    }
+
+    /// The sources, by position in the compile call.
+    pub(crate) fn sources(&self) -> &[Source] {
+        &self.inner.sources
     }
 
     pub(crate) fn location_of(&self, rule: usize) -> Location {

@@ -75,11 +75,15 @@ pub(crate) fn check(
             } else {
                 seen.insert(id.clone(), (source_index, id_span));
             }
+            let mut atom_spans = Vec::new();
+            let who = lower(&rule.who, &mut interner, &mut atom_spans);
+            let what = lower(&rule.what, &mut interner, &mut atom_spans);
             rules.push(ir::Rule {
                 id,
                 effect: rule.effect,
-                who: lower(&rule.who, &mut interner),
-                what: lower(&rule.what, &mut interner),
+                who,
+                what,
+                atom_spans,
                 annotations,
                 source: source_index,
                 span: rule.span,
@@ -130,15 +134,18 @@ impl Interner {
     }
 }
 
-/// Lowers an AST condition to its IR form.
-fn lower(condition: &Condition, interner: &mut Interner) -> Expr {
+/// Lowers an AST condition to its IR form, recording each atom's span in order.
+fn lower(condition: &Condition, interner: &mut Interner, spans: &mut Vec<Span>) -> Expr {
     match condition {
         Condition::Any(_) => Expr::Any,
-        Condition::Or(cs, _) => Expr::Or(cs.iter().map(|c| lower(c, interner)).collect()),
-        Condition::And(cs, _) => Expr::And(cs.iter().map(|c| lower(c, interner)).collect()),
-        Condition::Not(c, _) => Expr::Not(Box::new(lower(c, interner))),
-        Condition::Group(c, _) => lower(c, interner),
-        Condition::Atom(a) => lower_atom(a, interner),
+        Condition::Or(cs, _) => Expr::Or(cs.iter().map(|c| lower(c, interner, spans)).collect()),
+        Condition::And(cs, _) => Expr::And(cs.iter().map(|c| lower(c, interner, spans)).collect()),
+        Condition::Not(c, _) => Expr::Not(Box::new(lower(c, interner, spans))),
+        Condition::Group(c, _) => lower(c, interner, spans),
+        Condition::Atom(a) => {
+            spans.push(a.span);
+            lower_atom(a, interner)
+        }
     }
 }
 

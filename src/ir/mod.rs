@@ -10,7 +10,7 @@ pub(crate) mod glob;
 use std::sync::Arc;
 
 use crate::source::Span;
-use crate::vocabulary::{Attribute, Effect, Literal};
+use crate::vocabulary::{Attribute, Effect, Literal, Side};
 pub(crate) use glob::Glob;
 
 /// A comparison's test, after checking.
@@ -76,6 +76,9 @@ pub struct Rule {
     pub source: usize,
     /// Where the rule stands in that source.
     pub span: Span,
+    /// Where each atom stands, in [`Expr::for_each_atom`] order: `who`'s atoms, then
+    /// `what`'s (lowering maps each written atom to exactly one IR atom).
+    pub atom_spans: Vec<Span>,
 }
 
 impl Expr {
@@ -87,5 +90,27 @@ impl Expr {
             Expr::Not(e) => e.for_each_atom(f),
             Expr::And(es) | Expr::Or(es) => es.iter().for_each(|e| e.for_each_atom(f)),
         }
+    }
+}
+
+impl Rule {
+    /// Every atom with the side it tests and where it stands, in source order.
+    pub fn sided_atoms(&self) -> Vec<(Side, &Atom, Span)> {
+        let mut atoms = Vec::new();
+        self.who
+            .for_each_atom(&mut |a| atoms.push((Side::Identity, a)));
+        self.what
+            .for_each_atom(&mut |a| atoms.push((Side::Resource, a)));
+        atoms
+            .into_iter()
+            .enumerate()
+            .map(|(k, (side, atom))| {
+                (
+                    side,
+                    atom,
+                    self.atom_spans.get(k).copied().unwrap_or(self.span),
+                )
+            })
+            .collect()
     }
 }

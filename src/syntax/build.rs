@@ -22,12 +22,12 @@ pub(super) struct Builder<'s> {
 }
 
 impl Builder<'_> {
-    fn span_of(&self, pair: &Pair<'_, Rule>) -> Span {
+    pub(super) fn span_of(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(s.start(), s.end()).shifted(self.offset)
     }
 
-    fn error(&mut self, code: Code, span: Span, message: String) {
+    pub(super) fn error(&mut self, code: Code, span: Span, message: String) {
         self.errors
             .push(PolicyDiagnostic::new(code, self.source, span, message));
     }
@@ -233,7 +233,7 @@ impl Builder<'_> {
         }
     }
 
-    fn attribute(&mut self, pair: Pair<'_, Rule>) -> Attribute {
+    pub(super) fn attribute(&mut self, pair: Pair<'_, Rule>) -> Attribute {
         let Some(inner) = pair.into_inner().next() else {
             return Attribute::Name("".into());
         };
@@ -262,7 +262,7 @@ impl Builder<'_> {
         attribute
     }
 
-    fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Literal> {
+    pub(super) fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Literal> {
         let span = self.span_of(&pair);
         let values: Vec<Literal> = pair
             .into_inner()

@@ -28,10 +28,13 @@ use crate::source::Source;
 use build::Builder;
 
 /// The pest parser, private so that no pest type leaks through the public API.
+pub(crate) mod schema;
+
 mod grammar {
     #![allow(missing_docs)]
     #[derive(pest_derive::Parser)]
     #[grammar = "../grammar/tenure.pest"]
+    #[grammar = "../grammar/schema.pest"]
     pub(super) struct TenureParser;
 }
 use grammar::{Rule, TenureParser};
