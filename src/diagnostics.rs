@@ -184,6 +184,8 @@ registry! {
     WrongType => ("tenure::schema::wrong_type", None, "wrong type", None),
     /// Data holds a value outside its schema enum.
     NotInEnum => ("tenure::schema::not_in_enum", None, "not in the enum", None),
+    /// A `tenure.toml` whose `[lint]` or `[lifecycle]` table is malformed.
+    LintConfig => ("tenure::lint::config", None, "lint configuration", Some("`[lint]` maps lint names or codes to \"allow\", \"warn\" or \"deny\"; `[lifecycle]` takes `status_attribute` and `active_value`")),
     /// A journal record (a line of `tenure serve`'s `/v1/journal` feed) that is malformed or does not apply to the engine's directory.
     JournalRecord => ("tenure::engine::journal_record", None, "journal record", Some("feed the records of `GET /v1/journal?since=SEQ` in order, starting after the sequence number the directory was loaded at")),
     /// Journal records missing between the engine's directory and the records given.

@@ -52,6 +52,7 @@ pub mod json;
 mod lexical;
 pub mod lifecycle;
 pub mod limits;
+pub mod lint;
 mod policy;
 mod prepared;
 mod request;

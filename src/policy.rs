@@ -246,6 +246,29 @@ impl Policy {
         })
     }
 
+    /// The rules of `effect` that apply to the pair (sorted, each once), through the index.
+    pub(crate) fn applying(
+        &self,
+        effect: Effect,
+        identity: &Entity,
+        resource: &Entity,
+    ) -> Vec<u32> {
+        let mut found = Vec::new();
+        let _ = Indexed {
+            rules: &self.inner.rules,
+            index: &self.inner.index,
+            identity,
+            resource,
+        }
+        .for_each_applying(effect, &mut |r, _| {
+            found.push(r);
+            ControlFlow::Continue(())
+        });
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     /// The reverse-query index, built on first use.
     pub(crate) fn reverse(&self) -> &ReverseIndex {
         self.inner

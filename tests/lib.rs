@@ -7,5 +7,6 @@ mod foundation;
 mod fuzz_regressions;
 mod lifecycle;
 mod limits;
+mod lint;
 mod reference;
 mod semantics;

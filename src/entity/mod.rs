@@ -59,6 +59,32 @@ impl Entity {
         Ok(())
     }
 
+    /// Sets attribute or tag `attribute` (a tag takes only strings; other values are
+    /// ignored for tags), for analyses that build entities from candidate values.
+    pub(crate) fn put(&mut self, attribute: &Attribute, value: Value) {
+        match (attribute, value) {
+            (Attribute::Name(n), value) => {
+                self.attributes.insert(n.to_string(), value);
+            }
+            (Attribute::Tag(k), Value::Str(v)) => {
+                self.tags.insert(k.to_string(), v);
+            }
+            (Attribute::Tag(_), _) => {}
+        }
+    }
+
+    /// Removes attribute or tag `attribute`.
+    pub(crate) fn clear(&mut self, attribute: &Attribute) {
+        match attribute {
+            Attribute::Name(n) => {
+                self.attributes.remove(&**n);
+            }
+            Attribute::Tag(k) => {
+                self.tags.remove(&**k);
+            }
+        }
+    }
+
     /// The value an attribute reference resolves to.
     #[inline]
     pub(crate) fn value_of(&self, attribute: &Attribute) -> Option<ValueRef<'_>> {
@@ -75,6 +101,11 @@ impl Entity {
     pub(crate) fn tag_map(&self) -> &BTreeMap<String, String> {
         &self.tags
     }
+}
+
+/// An entity as compact JSON text (`{"role":"DBA","tags":{"env":"prod"}}`), for messages.
+pub(crate) fn entity_json_text(entity: &Entity) -> String {
+    json::entity_to_json(entity).to_string()
 }
 
 /// The builder, accessor and JSON methods shared by [`Identity`] and [`Resource`].
@@ -217,6 +248,10 @@ macro_rules! entity_methods {
 
             pub(crate) fn entity(&self) -> &Entity {
                 &self.entity
+            }
+
+            pub(crate) fn from_entity(entity: Entity) -> Self {
+                Self { entity }
             }
         }
 

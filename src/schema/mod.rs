@@ -41,7 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod check;
+pub(crate) mod check;
 mod data;
 
 use std::collections::BTreeMap;

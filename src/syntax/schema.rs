@@ -82,11 +82,7 @@ fn read_block(builder: &mut Builder<'_>, pair: Pair<'_, Rule>) -> Block {
     let mut declarations = Vec::new();
     for inner in pair.into_inner() {
         match inner.as_rule() {
-            Rule::schema_side => {
-                if inner.as_str() == "resource" {
-                    side = Side::Resource;
-                }
-            }
+            Rule::schema_side if inner.as_str() == "resource" => side = Side::Resource,
             Rule::declaration => declarations.push(read_declaration(builder, inner)),
             _ => {}
         }
