@@ -103,6 +103,7 @@ fn cause_of_unknown(entity: &Entity, attribute: &Attribute) -> UnknownCause {
 
 /// Which rules an [`Explanation`] examines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scope {
     /// The index's candidates for the request: every rule that could apply, and usually
     /// few others ([`Policy::explain`](crate::Policy::explain)).
@@ -113,6 +114,7 @@ pub enum Scope {
 
 /// What an atom saw of its attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Seen {
     /// The attribute's value, of a type the comparison uses.
     Value(Value),
@@ -140,6 +142,7 @@ pub struct AtomExplanation {
 
 /// A condition of a rule, evaluated: a tree mirroring the rule's checked condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConditionExplanation {
     /// `*`: always true.
     Any,
