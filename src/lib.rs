@@ -65,6 +65,7 @@ mod vocabulary;
 
 pub use compile::{Candidates, IndexStats};
 pub use decide::decision::{DecidedBy, Decision, Reason, UnknownAttribute, UnknownCause};
+pub use decide::explain;
 pub use diagnostics::Code;
 pub use engine::{Engine, EngineError};
 pub use entity::{Identity, Resource};

@@ -9,6 +9,7 @@ use crate::check;
 use crate::compile::{Candidates, Index, IndexStats};
 use crate::decide::decision::Decision;
 use crate::decide::eval::Outcome;
+use crate::decide::explain::{self, Explanation, Scope};
 use crate::decide::{self, Applying, Linear};
 use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
@@ -331,6 +332,66 @@ impl Policy {
             ControlFlow::Continue(())
         });
         counts
+    }
+
+    /// Explains the decision for a request: the index's candidate rules, in load order,
+    /// each evaluated atom by atom, and the deny-overrides step. Its decision is exactly
+    /// [`Policy::authorize`]'s. Every rule that applies is a candidate, so the applying
+    /// rules and the verdict are the same as [`Policy::explain_all`]'s; only the rules
+    /// that cannot apply are left out. Costs a decision plus one evaluation of each
+    /// candidate; meant for people and tools, not for the hot path.
+    ///
+    /// ```
+    /// use tenure::{Identity, Policy, Resource};
+    ///
+    /// let policy = Policy::compile(r#"
+    ///     @id("dba") role = DBA grants type in [postgres, mysql];
+    ///     @id("sre") role = SRE grants *;
+    /// "#)?;
+    /// let who = Identity::new().with("role", "DBA");
+    /// let what = Resource::new().with("type", "postgres");
+    /// let explanation = policy.explain(&who, &what);
+    /// assert!(explanation.decision().is_allowed());
+    /// // `sre` cannot apply to a DBA: the index does not even look at it.
+    /// let examined: Vec<&str> = explanation.rules().iter().map(|r| r.id.as_str()).collect();
+    /// assert_eq!(examined, ["dba"]);
+    /// assert_eq!(policy.explain_all(&who, &what).rules().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn explain(&self, identity: &Identity, resource: &Resource) -> Explanation {
+        self.explain_in(identity, resource, Scope::Candidates)
+    }
+
+    /// As [`Policy::explain`], examining every rule of the policy, candidate or not.
+    pub fn explain_all(&self, identity: &Identity, resource: &Resource) -> Explanation {
+        self.explain_in(identity, resource, Scope::AllRules)
+    }
+
+    fn explain_in(&self, identity: &Identity, resource: &Resource, scope: Scope) -> Explanation {
+        let decision = self.authorize(identity, resource);
+        let (identity, resource) = (identity.entity(), resource.entity());
+        let mut candidates = vec![false; self.inner.rules.len()];
+        for effect in [Effect::Deny, Effect::Grant] {
+            let _ = self
+                .inner
+                .index
+                .for_each_candidate(effect, identity, resource, &mut |r| {
+                    if let Some(candidate) = candidates.get_mut(r as usize) {
+                        *candidate = true;
+                    }
+                    ControlFlow::Continue(())
+                });
+        }
+        let request = explain::Request {
+            identity,
+            resource,
+            candidates: &candidates,
+            decision,
+        };
+        explain::explain(&self.inner.rules, request, scope, |rule| explain::Written {
+            source_name: self.source_name_of(self.inner.rules[rule].source),
+            location: self.location_of(rule),
+        })
     }
 
     /// Decides by evaluating every rule in order, without the index. Same answer as

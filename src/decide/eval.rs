@@ -10,9 +10,11 @@ use crate::ir::{Atom, Expr, Rule, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Effect, Literal, LiteralKind};
 
-/// A three-valued truth: Kleene logic over true, false and unknown.
+/// A three-valued truth: Kleene logic over true, false and unknown. Public as
+/// [`tenure::explain::Truth`](crate::explain::Truth), the outcome of each part of an
+/// [`Explanation`](crate::explain::Explanation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Truth {
+pub enum Truth {
     /// Certainly false.
     False,
     /// Unknown: an attribute is absent or of another type than the comparison needs.
@@ -80,7 +82,7 @@ pub(crate) fn equals(value: ValueRef<'_>, literal: &Literal) -> Truth {
 /// Kleene `or` over `truths`, stopping at the first *true* (`and` is its dual:
 /// `not any(not …)`).
 #[inline]
-fn any(truths: impl Iterator<Item = Truth>) -> Truth {
+pub(crate) fn any(truths: impl Iterator<Item = Truth>) -> Truth {
     let mut acc = Truth::False;
     for t in truths {
         match t {
@@ -133,9 +135,10 @@ pub(crate) fn expr(e: &Expr, entity: &Entity) -> Truth {
     }
 }
 
-/// How a rule evaluated on one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
+/// How a rule evaluated on one request. Public as
+/// [`tenure::explain::Outcome`](crate::explain::Outcome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
     /// The rule does not apply.
     NotApplied,
     /// Both sides certainly true.

@@ -1,5 +1,6 @@
 //! Deciding, in one place: Kleene evaluation ([`eval`]), the deny-overrides combinator
-//! ([`authorize`], [`is_allowed`]) and the explanation of unknowns ([`explain`]).
+//! ([`authorize`], [`is_allowed`]), and explanations ([`explain`]: the unknowns of a
+//! deny's reason, and the public [`Explanation`](explain::Explanation) of a request).
 //!
 //! Every decision path — the index ([`Policy::authorize`](crate::Policy::authorize)),
 //! the per-identity fast path ([`PreparedIdentity`](crate::PreparedIdentity)) and the
@@ -13,7 +14,7 @@
 
 pub(crate) mod decision;
 pub(crate) mod eval;
-pub(crate) mod explain;
+pub mod explain;
 
 use std::ops::ControlFlow;
 

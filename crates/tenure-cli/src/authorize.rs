@@ -136,21 +136,32 @@ fn write_decision(out: &mut impl Write, decision: &Decision) -> Result<(), Stop>
     Ok(())
 }
 
+/// Reads one request given on the command line as `--identity JSON --resource JSON`
+/// (`authorize`, `explain`). The error names the flag when the JSON is malformed
+/// (`--identity: …`), else the path of the problem (`identity.groups[2]: …`).
+pub(crate) fn read_request_flags(
+    identity: &str,
+    resource: &str,
+) -> Result<(Identity, Resource), String> {
+    let bad = |flag: &str, e: InputError| {
+        if e.code() == Code::MalformedJson {
+            format!("{flag}: {}", e.message())
+        } else {
+            RequestError::from(e).to_string()
+        }
+    };
+    let identity = Identity::from_json(identity).map_err(|e| bad("--identity", e))?;
+    let resource = Resource::from_json(resource).map_err(|e| bad("--resource", e))?;
+    Ok((identity, resource))
+}
+
 fn authorize_one(
     policy: &Policy,
     identity: &str,
     resource: &str,
     out: &mut impl Write,
 ) -> Result<(), Stop> {
-    let bad = |flag: &str, e: InputError| {
-        Stop::Input(if e.code() == Code::MalformedJson {
-            format!("{flag}: {}", e.message())
-        } else {
-            RequestError::from(e).to_string()
-        })
-    };
-    let identity = Identity::from_json(identity).map_err(|e| bad("--identity", e))?;
-    let resource = Resource::from_json(resource).map_err(|e| bad("--resource", e))?;
+    let (identity, resource) = read_request_flags(identity, resource).map_err(Stop::Input)?;
     write_decision(out, &policy.authorize(&identity, &resource))
 }
 

@@ -7,6 +7,9 @@
 //!   and prints diagnostics with source snippets ([`report`]).
 //! * `tenure authorize --policy FILE... --requests FILE.jsonl` ([`authorize`]) decides a
 //!   stream of JSON requests, one per line, and writes one JSON decision per line.
+//! * `tenure explain --policy FILE... --identity JSON --resource JSON` ([`explain`])
+//!   shows why one request is decided as it is, rule by rule and atom by atom.
+//! * `tenure test FILE...` ([`policy_test`]) runs policy unit tests written as JSON.
 //! * The lifecycle commands ([`lifecycle`]): `directory` / `inventory` import and export,
 //!   `entitlements`, `who-can`, `impact`, `scim apply`, `journal`, `schedule`, `advance`,
 //!   on a store (`--store sqlite:PATH` or `postgres://…`) through `tenure-directory`.
@@ -17,8 +20,10 @@
 
 mod authorize;
 mod check;
+mod explain;
 mod lifecycle;
 mod lines;
+mod policy_test;
 mod report;
 
 use std::path::PathBuf;
@@ -113,6 +118,80 @@ Exit status:
      command line is invalid"
     )]
     Authorize(AuthorizeArgs),
+    #[command(
+        about = "Explain why one request is decided as it is",
+        long_about = r#"Explain why one request is decided as it is.
+
+The policy is every --policy file, loaded in the order given as one policy set; the
+request is --identity JSON and --resource JSON, read exactly as `authorize` reads them.
+
+For each rule the index examines for this request (its candidates, which include every
+rule that can apply; --all: every rule of the policy), in load order: its id, effect and
+FILE:LINE:COLUMN; each side (`who` on the identity, `what` on the resource) as a tree of
+`and`, `or`, `not` and atoms, each with its outcome (true, false or unknown) and what the
+atom saw: the value (strings quoted, sets as arrays), or that the attribute is missing,
+or a type mismatch (a value of another type than the comparison needs); then how the
+sides combine (a grant applies when both are true, a deny when neither is false) and
+whether the rule applies. Then the deny-overrides step: the applying denies, the
+applying grants, and the verdict with its reason; last, the decision, exactly as
+`authorize` would decide it.
+
+Atoms are shown in their checked form: `x < 3` and `x <= 2` both read `x < 3`,
+`x > 2` reads `x >= 3`.
+
+--format json writes one JSON document, whose shape is documented with
+`Explanation::to_json` in the library (decision, decided_by, reasons, scope,
+rule_count, rules, deny_overrides)."#,
+        after_help = "\
+Exit status:
+  0  the request was explained (whatever the decision is)
+  1  the policy failed to compile, or a policy file cannot be read; nothing is written
+     to standard output
+  2  the identity or resource is malformed (bad JSON, a nested object, a float...),
+     output cannot be written, or the command line is invalid"
+    )]
+    Explain(ExplainArgs),
+    #[command(
+        about = "Run policy unit tests (JSON files), reported like `cargo test`",
+        long_about = r#"Run policy unit tests written as JSON files.
+
+Each FILE is one JSON object:
+  {"policies": ["path.tenure", ...],
+   "cases": [{"name": "...", "identity": {...}, "resource": {...},
+              "expect": "allow" | "deny", "reasons": ["rule-id", ...]}]}
+Policy paths are relative to the test file's directory; each FILE's policies are
+loaded, in the order listed, as one policy set of their own. "reasons" is optional:
+when given, the decision's reasons (rule ids in load order: every applying deny, else
+every applying grant, else none) must equal it, order included. Unknown keys, and
+duplicate keys, are errors. Every FILE is read and its policies compiled before any case
+runs.
+
+The report, like `cargo test`:
+  running 3 cases from tests/access.json
+  test leavers are denied ... ok
+  test dba reaches staging ... FAILED
+      expected: allow
+      got:      deny by leavers (unknown: identity.status)
+then `test result: ok. N passed, M failed` (FAILED instead of ok when M > 0).
+
+--coverage lists, per FILE, the rules that no case's decision used, with FILE:LINE:COLUMN;
+a rule is used when it is among the reasons of some case's decision, whether the case
+passed or not (a grant overridden by a deny is not used).
+
+--format json writes one JSON document: {"ok": BOOL, "passed": N, "failed": M,
+"files": [{"file", "passed", "failed", "cases": [{"name", "ok", "expected": {"decision",
+"reasons"}, "got": {"decision", "reasons"}, "differs": ["decision", "reasons"]}],
+"uncovered": [{"rule", "source", "line", "column"}] (with --coverage)}]}."#,
+        after_help = "\
+Exit status:
+  0  every case passed
+  1  a case failed
+  2  a test file cannot be read or is malformed (bad JSON, an unknown or missing key, a
+     value of the wrong type, a malformed identity or resource), a policy file cannot be
+     read or does not compile (no case is run then), output cannot be written, or the
+     command line is invalid"
+    )]
+    Test(TestArgs),
     #[command(
         subcommand,
         about = "Import or export the identities of a store (JSON Lines)"
@@ -481,6 +560,46 @@ struct AuthorizeArgs {
     resource: Option<String>,
 }
 
+/// Arguments of `tenure explain`.
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// A policy file; repeat to load several as one policy set, in the order given
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+
+    /// The request's identity as a JSON object
+    #[arg(long, required = true, value_name = "JSON")]
+    identity: String,
+
+    /// The request's resource as a JSON object
+    #[arg(long, required = true, value_name = "JSON")]
+    resource: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+
+    /// Explain every rule of the policy, not only the index's candidates
+    #[arg(long)]
+    all: bool,
+}
+
+/// Arguments of `tenure test`.
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// Test files (JSON)
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+
+    /// List the rules that no case's decision used
+    #[arg(long)]
+    coverage: bool,
+}
+
 /// `tenure serve`: runs until SIGTERM or Ctrl-C.
 #[cfg(feature = "server")]
 fn serve(args: ServeArgs) -> u8 {
@@ -511,6 +630,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Authorize(args) => authorize::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Test(args) => policy_test::run(&args),
         Command::Directory(CatalogCommand::Import(args)) => {
             lifecycle::finish(lifecycle::import(&args, false))
         }
