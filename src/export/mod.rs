@@ -5,7 +5,9 @@
 //! express.
 
 pub mod cedar;
+mod cedar_schema;
 
 pub use cedar::{
     to_cedar, to_cedar_with, CedarOptions, ExportError, ExportProblem, ExportProblemKind,
 };
+pub use cedar_schema::to_cedar_schema;

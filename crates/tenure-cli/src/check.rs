@@ -7,6 +7,11 @@ pub(crate) fn run(args: &CheckArgs) -> u8 {
     let Ok(policy) = load_policy(&args.files) else {
         return EXIT_POLICY;
     };
+    if let Some(schema) = &args.schema {
+        if let Err(code) = crate::schema_cmd::check_policy(&policy, schema) {
+            return code;
+        }
+    }
     let rules = policy.len();
     let files = args.files.len();
     println!(

@@ -21,10 +21,13 @@
 mod authorize;
 mod check;
 mod explain;
+mod export;
 mod lifecycle;
 mod lines;
+mod lint;
 mod policy_test;
 mod report;
+mod schema_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -192,6 +195,81 @@ Exit status:
      command line is invalid"
     )]
     Test(TestArgs),
+    #[command(
+        about = "Lint policy files: schema violations, dead or redundant rules, lifecycle gaps",
+        long_about = r#"Lint policy files: mistakes a policy compiles with.
+
+The policy is every POLICY file, loaded as one policy set (as `check` loads them). Every
+lint has a stable code and name (L001 unknown-attribute ... L014 deny-when-absent), a
+default level (allow, warn or deny) and an explanation: `tenure lint --explain NAME`
+prints it with a bad and a good example.
+
+Levels come from, in increasing precedence: each lint's default; the `[lint]` table of
+the nearest `tenure.toml` found by searching upward from each policy file's directory
+(`--config FILE` names one instead, `--no-config` uses none), as `name = "warn"`; the
+flags --allow, --warn and --deny NAME (names or codes, repeatable). The same file's
+`[lifecycle]` table sets `status_attribute` and `active_value` (default `status` and
+`active`). A rule annotated `@allow("NAME")` is exempt from that lint.
+
+--schema adds the schema lints (L001-L003 by declared type, L014); without it L003
+checks types within the policy. --mapping names the SCIM mapping (TOML) whose written
+attributes `mover-residue` (L013) checks against; without it, the lifecycle's default
+mapping.
+
+Every finding at warn or deny is reported, whatever --fail-level, to standard output:
+human (snippets), json (one array of {"code","name","level","message","file","line",
+"column","rule","help"}), sarif (SARIF 2.1.0, for code scanning) or github (workflow
+commands, `::warning file=...,line=...,col=...::...`)."#,
+        after_help = "\
+Exit status:
+  0  no finding at or above --fail-level (default deny)
+  1  findings at or above --fail-level
+  2  could not run: a file cannot be read, a syntax or value error in a policy, schema,
+     mapping or configuration, an unknown lint, or an invalid command line"
+    )]
+    Lint(LintArgs),
+    #[command(
+        about = "Check identities or resources (JSON lines) against a schema",
+        long_about = "\
+Check identities or resources against a schema.
+
+Each line of --identities FILE or --resources FILE (`-` reads standard input) is one
+identity or resource in the core JSON shape. Every problem is printed as
+`FILE:line N: PATH: message [code]`: a `required` attribute missing
+(tenure::schema::missing_required), a value of another type than declared
+(tenure::schema::wrong_type), a value outside the enum (tenure::schema::not_in_enum).
+Attributes the schema does not declare are allowed.",
+        after_help = "\
+Exit status:
+  0  every line fits the schema
+  1  problems were found
+  2  the schema or the data cannot be read or parsed (a malformed JSON line), or the
+     command line is invalid"
+    )]
+    Validate(ValidateArgs),
+    #[command(
+        about = "Export a policy to Cedar (and a schema to a Cedar schema)",
+        long_about = "\
+Export a policy to Cedar policy text, on standard output.
+
+Each rule becomes one Cedar policy (a grant a `permit`, a deny a `forbid`, its id an
+`@id` annotation) over `principal` (the identity) and `resource`; comparisons are guarded
+with `has` so that absent attributes behave as in Tenure. Anything Cedar cannot express
+(globs with `?`, globs or orderings on set attributes, mixed-type lists, annotation
+names) is reported on standard error, all of it with locations, and nothing is exported.
+
+With --schema, the attributes the schema declares `set` are the set attributes of the
+export (else `groups`), and the schema is written as a Cedar schema (entity types
+`Identity` and `Resource`, action `access`) to --schema-out FILE, or after the policies
+on standard output.",
+        after_help = "\
+Exit status:
+  0  exported
+  1  a policy or schema does not compile or cannot be read, or a construct cannot be
+     expressed in Cedar (nothing is exported)
+  2  output cannot be written, or the command line is invalid"
+    )]
+    Export(CedarExportArgs),
     #[command(
         subcommand,
         about = "Import or export the identities of a store (JSON Lines)"
@@ -533,6 +611,12 @@ struct CheckArgs {
     /// Policy files (`.tenure`), loaded in this order as one policy set
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// A schema file: also report the policy's type errors against it (an undeclared
+    /// attribute, a value outside an enum, an ordering on a string, a literal of the
+    /// wrong type)
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
 }
 
 /// Arguments of `tenure authorize`.
@@ -584,6 +668,146 @@ struct ExplainArgs {
     all: bool,
 }
 
+/// Arguments of `tenure lint`.
+#[derive(Debug, Args)]
+struct LintArgs {
+    /// Policy files (`.tenure`), loaded in this order as one policy set
+    #[arg(value_name = "POLICY", required_unless_present = "explain")]
+    files: Vec<PathBuf>,
+
+    /// A schema file: adds the schema lints
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+
+    /// The SCIM mapping (TOML) whose attributes `mover-residue` checks against
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: LintFormat,
+
+    /// The lowest level that makes the exit status 1
+    #[arg(long, value_enum, default_value = "deny")]
+    fail_level: FailLevel,
+
+    /// Silence a lint (name or code; repeatable)
+    #[arg(long, value_name = "NAME")]
+    allow: Vec<String>,
+
+    /// Report a lint as a warning (name or code; repeatable)
+    #[arg(long, value_name = "NAME")]
+    warn: Vec<String>,
+
+    /// Report a lint as an error (name or code; repeatable)
+    #[arg(long, value_name = "NAME")]
+    deny: Vec<String>,
+
+    /// Use this configuration file instead of searching for `tenure.toml`
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Use no configuration file
+    #[arg(long)]
+    no_config: bool,
+
+    /// Print a lint's explanation, with a bad and a good example, and exit
+    #[arg(long, value_name = "NAME")]
+    explain: Option<String>,
+}
+
+/// `tenure lint --format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LintFormat {
+    /// Source snippets, for people
+    Human,
+    /// One JSON array of findings
+    Json,
+    /// SARIF 2.1.0, for code scanning
+    Sarif,
+    /// GitHub Actions workflow commands
+    Github,
+}
+
+/// `tenure lint --fail-level`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailLevel {
+    /// Fail on warnings too
+    Warn,
+    /// Fail on errors only
+    Deny,
+}
+
+impl FailLevel {
+    fn level(self) -> tenure::lint::Level {
+        match self {
+            FailLevel::Warn => tenure::lint::Level::Warn,
+            FailLevel::Deny => tenure::lint::Level::Deny,
+        }
+    }
+}
+
+/// Arguments of `tenure validate`.
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// The schema file
+    #[arg(long, required = true, value_name = "FILE")]
+    schema: PathBuf,
+
+    /// Identities, one JSON object per line (`-`: standard input)
+    #[arg(
+        long,
+        value_name = "FILE.jsonl",
+        conflicts_with = "resources",
+        required_unless_present = "resources"
+    )]
+    identities: Option<PathBuf>,
+
+    /// Resources, one JSON object per line (`-`: standard input)
+    #[arg(long, value_name = "FILE.jsonl")]
+    resources: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: ValidateFormat,
+}
+
+/// `tenure validate --format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ValidateFormat {
+    /// One problem per line
+    Human,
+    /// One JSON array of problems
+    Json,
+}
+
+/// Arguments of `tenure export`.
+#[derive(Debug, Args)]
+struct CedarExportArgs {
+    /// The target language
+    #[arg(long, value_enum)]
+    to: ExportTarget,
+
+    /// A policy file; repeat to load several as one policy set, in the order given
+    #[arg(long, required = true, value_name = "FILE")]
+    policy: Vec<PathBuf>,
+
+    /// A schema file: its set attributes guide the export, and it is exported too
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+
+    /// Where to write the Cedar schema (default: after the policies, on standard output)
+    #[arg(long, value_name = "FILE", requires = "schema")]
+    schema_out: Option<PathBuf>,
+}
+
+/// `tenure export --to`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportTarget {
+    /// Cedar policy text
+    Cedar,
+}
+
 /// Arguments of `tenure test`.
 #[derive(Debug, Args)]
 struct TestArgs {
@@ -632,6 +856,9 @@ fn main() -> ExitCode {
         Command::Authorize(args) => authorize::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Test(args) => policy_test::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Validate(args) => schema_cmd::validate(&args),
+        Command::Export(args) => export::run(&args),
         Command::Directory(CatalogCommand::Import(args)) => {
             lifecycle::finish(lifecycle::import(&args, false))
         }

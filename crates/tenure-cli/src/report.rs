@@ -7,8 +7,9 @@ use tenure::{Policy, MAX_DISPLAYED_DIAGNOSTICS};
 
 /// A policy file that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read policy file `{path}`: {reason}")]
+#[error("cannot read {what} `{path}`: {reason}")]
 struct ReadError {
+    what: &'static str,
     path: String,
     reason: String,
 }
@@ -22,6 +23,7 @@ fn read_policy_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Vec<Rea
         match std::fs::read_to_string(path) {
             Ok(text) => sources.push((name, text)),
             Err(e) => errors.push(ReadError {
+                what: "policy file",
                 path: name,
                 reason: describe_io_error(&e),
             }),
@@ -62,6 +64,11 @@ fn stderr_color() -> bool {
 
 /// Writes every diagnostic of `error` to standard error, with source snippets.
 pub(crate) fn print_diagnostics(error: &tenure::Error) {
+    print_policy_problems(error.diagnostics());
+}
+
+/// Writes diagnostics to standard error, with source snippets.
+pub(crate) fn print_policy_problems(diagnostics: &[tenure::PolicyDiagnostic]) {
     let terminal = io::stderr().is_terminal();
     let theme = match (terminal, stderr_color()) {
         (true, true) => miette::GraphicalTheme::unicode(),
@@ -74,7 +81,7 @@ pub(crate) fn print_diagnostics(error: &tenure::Error) {
     let mut out = String::new();
     // At most `MAX_DISPLAYED_DIAGNOSTICS` snippets, then a count: 40 000 errors must not
     // print 40 000 snippets.
-    for diagnostic in error.diagnostics().iter().take(MAX_DISPLAYED_DIAGNOSTICS) {
+    for diagnostic in diagnostics.iter().take(MAX_DISPLAYED_DIAGNOSTICS) {
         let report = diagnostic.to_report();
         let mut rendered = String::new();
         if handler
@@ -87,7 +94,7 @@ pub(crate) fn print_diagnostics(error: &tenure::Error) {
         out.push_str(&rendered);
         out.push('\n');
     }
-    let n = error.diagnostics().len();
+    let n = diagnostics.len();
     if let Some(more) = tenure::more_than_displayed(n) {
         out.push_str(&format!("error: {more}\n"));
     }
@@ -125,4 +132,17 @@ pub(crate) fn load_policy_with_hash(paths: &[PathBuf]) -> Result<(Policy, String
     let hash = tenure_directory::policy_hash(&sources);
     let policy = Policy::compile_sources(sources).map_err(|error| print_diagnostics(&error))?;
     Ok((policy, hash))
+}
+
+/// Reads and parses a schema file, reporting problems on standard error.
+pub(crate) fn read_schema(path: &std::path::Path) -> Result<tenure::schema::Schema, ()> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        print_read_errors(&[ReadError {
+            what: "schema",
+            path: path.display().to_string(),
+            reason: describe_io_error(&e),
+        }]);
+    })?;
+    tenure::schema::Schema::parse_named(&path.display().to_string(), &text)
+        .map_err(|error| print_diagnostics(&error))
 }
