@@ -3,6 +3,7 @@
 mod data_driven;
 mod differential;
 mod engine;
+mod format;
 mod foundation;
 mod fuzz_regressions;
 mod lifecycle;
