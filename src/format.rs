@@ -229,7 +229,8 @@ struct Layout<'t> {
 impl Layout<'_> {
     fn policy(&mut self, rules: &[ast::Rule], comments: &[Span]) {
         let mut pending = comments.iter().copied().peekable();
-        for rule in rules {
+        for (i, rule) in rules.iter().enumerate() {
+            let next_rule_start = rules.get(i + 1).map_or(self.text.len(), |r| r.span.start);
             // Comments on their own lines before the rule.
             while let Some(comment) = pending.next_if(|c| c.start < rule.span.start) {
                 self.comment_line(comment, comment.start, comment.end);
@@ -242,10 +243,12 @@ impl Layout<'_> {
             self.separate(rule.span.start);
             self.rule(rule);
             self.previous_end = Some(rule.span.end);
-            // A comment on the same line as the rule's `;` stays after it.
-            if let Some(comment) =
-                pending.next_if(|c| !self.text[rule.span.end..c.start].contains('\n'))
-            {
+            // A comment between rules, on the same line as the rule's `;`, stays after it.
+            let text = self.text;
+            let trailing = |c: &Span| {
+                c.start < next_rule_start && !text[rule.span.end..c.start].contains('\n')
+            };
+            if let Some(comment) = pending.next_if(trailing) {
                 self.out.push(' ');
                 self.out.push_str(comment_text(self.text, comment));
             }

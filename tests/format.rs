@@ -137,6 +137,19 @@ role = admin grants env = prod; # trailing
 }
 
 #[test]
+fn a_comment_after_a_later_rule_on_the_same_line_is_not_trailing_an_earlier_one() {
+    assert_formats_to(
+        "* grants *; * denies x = 1; # t\n# own",
+        "* grants *;\n* denies x = 1; # t\n# own\n",
+    );
+    // Inside the next rule (after its annotation): above that rule.
+    assert_formats_to(
+        "a = 1 grants *; @id(\"x\") # c\n b = 2 grants *;",
+        "a = 1 grants *;\n# c\n@id(\"x\")\nb = 2 grants *;\n",
+    );
+}
+
+#[test]
 fn comment_markers_inside_strings_globs_and_values_are_not_comments() {
     assert_formats_to(
         "x = \"a # b // c \\\" # d\" and u = http://a//b and t = \"#\" grants p ~ \"//\\* # ?\"; # real",
