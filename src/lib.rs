@@ -47,6 +47,7 @@ pub mod engine;
 mod entity;
 mod error;
 pub mod export;
+pub mod format;
 mod ir;
 pub mod json;
 mod lexical;

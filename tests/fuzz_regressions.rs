@@ -57,6 +57,11 @@ fn roundtrip_regressions() {
 }
 
 #[test]
+fn fmt_regressions() {
+    assert!(replay("fmt", checks::check_fmt) > 0);
+}
+
+#[test]
 fn builder_differential_regressions() {
     assert!(replay("builder_differential", checks::check_builder_differential) > 0);
 }

@@ -4,6 +4,7 @@ mod data_driven;
 mod differential;
 mod engine;
 mod explain;
+mod format;
 mod foundation;
 mod fuzz_regressions;
 mod lifecycle;

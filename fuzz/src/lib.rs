@@ -149,6 +149,78 @@ fn strip_condition(c: &Condition) -> Condition {
 }
 
 // ---------------------------------------------------------------------------------------
+// fmt
+
+/// `fmt`: a policy that parses formats (`tenure::format`) to text that parses back to the
+/// same AST (spans aside), keeps every comment (text and order), formats to itself, and
+/// compiles to the same checked rules (so decides every request the same); a text that
+/// does not parse is refused, as `Policy::compile` refuses it.
+pub fn check_fmt(data: &[u8]) -> bool {
+    if data.len() > MAX_TEXT_BYTES {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let parsed = tenure::unstable::parse(text);
+    let formatted = match tenure::format::format(text) {
+        Ok(f) => f,
+        Err(e) => {
+            assert!(
+                parsed.is_err(),
+                "format refused a policy that parses: {e}\n{text}"
+            );
+            assert!(
+                Policy::compile(text).is_err(),
+                "format refused what compiles"
+            );
+            let _ = e.to_string();
+            return true;
+        }
+    };
+    let ast = match parsed {
+        Ok(ast) => ast,
+        Err(e) => panic!("format accepted a policy that does not parse: {e}\n{text}"),
+    };
+    let again = match tenure::unstable::parse(&formatted) {
+        Ok(a) => a,
+        Err(e) => panic!(
+            "formatted policy does not parse: {e}\n--- source\n{text}\n--- formatted\n{formatted}"
+        ),
+    };
+    assert_eq!(
+        strip_policy(&ast),
+        strip_policy(&again),
+        "formatted policy parses to another AST\n--- source\n{text}\n--- formatted\n{formatted}"
+    );
+    assert_eq!(
+        tenure::format::format(&formatted).ok().as_deref(),
+        Some(formatted.as_str()),
+        "formatting is not idempotent\n--- source\n{text}"
+    );
+    assert_eq!(
+        tenure::format::comments(text).ok(),
+        tenure::format::comments(&formatted).ok(),
+        "comments changed\n--- source\n{text}\n--- formatted\n{formatted}"
+    );
+    assert!(
+        formatted.lines().all(|l| l == l.trim_end()),
+        "trailing whitespace"
+    );
+    match (Policy::compile(text), Policy::compile(&formatted)) {
+        (Ok(p1), Ok(p2)) => assert_eq!(
+            tenure::unstable::checked_rules(&p1),
+            tenure::unstable::checked_rules(&p2),
+            "formatted policy compiles to other rules\n--- source\n{text}\n--- formatted\n{formatted}"
+        ),
+        (Err(_), Err(_)) => {}
+        (Ok(_), Err(e)) => panic!("formatted policy does not compile: {e}\n{formatted}"),
+        (Err(e), Ok(_)) => panic!("formatting fixed a policy that does not compile: {e}\n{text}"),
+    }
+    true
+}
+
+// ---------------------------------------------------------------------------------------
 // json_inputs
 
 /// `json_inputs`: `Identity::from_json` / `Resource::from_json` never panic, and what they

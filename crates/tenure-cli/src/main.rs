@@ -5,6 +5,9 @@
 //!
 //! * `tenure check FILE...` ([`check`]) parses and checks policy files as one policy set
 //!   and prints diagnostics with source snippets ([`report`]).
+//! * `tenure fmt [--check] FILE...` ([`fmt`]) rewrites policy files in the canonical
+//!   layout of `tenure::format`, or with `--check` prints the diff of those that would
+//!   change.
 //! * `tenure authorize --policy FILE... --requests FILE.jsonl` ([`authorize`]) decides a
 //!   stream of JSON requests, one per line, and writes one JSON decision per line.
 //! * `tenure explain --policy FILE... --identity JSON --resource JSON` ([`explain`])
@@ -22,6 +25,7 @@ mod authorize;
 mod check;
 mod explain;
 mod export;
+mod fmt;
 mod lifecycle;
 mod lines;
 mod lint;
@@ -81,6 +85,35 @@ Exit status:
   2  the command line is invalid"
     )]
     Check(CheckArgs),
+    #[command(
+        about = "Rewrite policy files in the canonical layout, comments kept",
+        long_about = "\
+Rewrite policy files in the canonical layout, comments kept.
+
+One rule per line (`WHO grants WHAT;`), single spaces between tokens, each annotation
+on its own line above its rule, one blank line where the source had one or more, no
+trailing whitespace, one line break at the end. A rule longer than 100 characters is
+broken before each top-level `or`/`and` and before `grants`/`denies`, continuation
+lines indented by four spaces. Comments stay where they are; a comment between the
+tokens of a rule moves to its own line just above the rule. Rules are never reordered:
+the formatted policy decides every request as before. See docs/AUTHORING.md.
+
+Each FILE is rewritten in place, atomically (a new file beside it, renamed over it,
+with the same permissions), only when it changes; nothing is printed on success. `-`
+reads standard input and writes the formatted policy to standard output.
+
+With --check nothing is written: a unified diff (to standard output) shows each file
+that would change. A file that cannot be read, is not UTF-8 or does not parse is
+reported on standard error (diagnostics with source snippets, as `tenure check` prints
+them) and left as it is; the other files are still formatted.",
+        after_help = "\
+Exit status:
+  0  every file is formatted (with --check: every file already was)
+  1  with --check: a file would change (its diff is on standard output)
+  2  a file cannot be read, is not UTF-8, does not parse or cannot be written, or the
+     command line is invalid"
+    )]
+    Fmt(FmtArgs),
     #[command(
         about = "Decide requests (JSON lines) against a policy",
         long_about = r#"Decide requests against a policy.
@@ -619,6 +652,17 @@ struct CheckArgs {
     schema: Option<PathBuf>,
 }
 
+/// Arguments of `tenure fmt`.
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// Policy files to format in place; `-` reads standard input and writes standard output
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Write nothing: print a diff for each file that would change, and exit 1 if any would
+    #[arg(long)]
+    check: bool,
+}
+
 /// Arguments of `tenure authorize`.
 #[derive(Debug, Args)]
 struct AuthorizeArgs {
@@ -853,6 +897,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Authorize(args) => authorize::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Test(args) => policy_test::run(&args),
