@@ -11,4 +11,5 @@ mod lifecycle;
 mod limits;
 mod lint;
 mod reference;
+mod schema;
 mod semantics;

@@ -206,20 +206,9 @@ fn write_human(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
         .with_width(100);
     for f in findings {
         let mut rendered = String::new();
-        if handler.render_report(&mut rendered, f).is_err() {
+        if handler.render_report(&mut rendered, &Snippet(f)).is_err() {
             rendered = format!("{f}\n");
         }
-        // The graphical handler leaves out where it is: say it first.
-        writeln!(
-            out,
-            "{}:{}:{}: {} {} ({})",
-            f.file(),
-            f.location().line,
-            f.location().column,
-            f.level(),
-            f.lint().code,
-            f.lint().name
-        )?;
         writeln!(out, "{rendered}")?;
     }
     let denied = findings.iter().filter(|f| f.level() == Level::Deny).count();
@@ -330,4 +319,37 @@ pub(crate) fn sarif(findings: &[Finding]) -> serde_json::Value {
             "results": results,
         }],
     })
+}
+
+/// A finding as miette renders it: the message alone (the snippet shows where), the
+/// rest of the diagnostic as the finding's.
+#[derive(Debug)]
+struct Snippet<'a>(&'a Finding);
+
+impl std::fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.level(), self.0.message())
+    }
+}
+
+impl std::error::Error for Snippet<'_> {}
+
+impl miette::Diagnostic for Snippet<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0
+            .help()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display + 'a>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
 }
