@@ -62,6 +62,11 @@ fn fmt_regressions() {
 }
 
 #[test]
+fn lint_regressions() {
+    assert!(replay("lint", checks::check_lint) > 0);
+}
+
+#[test]
 fn builder_differential_regressions() {
     assert!(replay("builder_differential", checks::check_builder_differential) > 0);
 }

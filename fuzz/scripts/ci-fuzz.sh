@@ -28,7 +28,7 @@ if ! timeout 1200 cargo fuzz build -O -s none >/tmp/tenure-fuzz-build.log 2>&1; 
 fi
 echo "fuzz: targets built in $(( $(date +%s) - start )) s"
 status=0
-for target in parse roundtrip fmt authorize_differential builder_differential json_inputs; do
+for target in parse roundtrip fmt lint authorize_differential builder_differential json_inputs; do
     case "$target" in
         json_inputs) dict=(-dict=dict/json.dict) ;;
         authorize_differential | builder_differential) dict=() ;;

@@ -1168,3 +1168,64 @@ pub fn check_builder_differential(data: &[u8]) -> bool {
     );
     true
 }
+
+/// Fuzz target `lint`: the lints never panic, on any policy and (after a line `---`) any
+/// schema. Every finding names a rule of the policy, points inside its source, renders as
+/// JSON and text; a `leaver-gap` witness is a real gap: a non-active identity the grant
+/// reaches where no deny applies.
+pub fn check_lint(data: &[u8]) -> bool {
+    use tenure::lint::{lint, LintOptions};
+
+    if data.len() > MAX_TEXT_BYTES {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let (policy_text, schema_text) = match text.split_once("\n---\n") {
+        Some((p, s)) => (p, Some(s)),
+        None => (text, None),
+    };
+    let Ok(policy) = Policy::compile(policy_text) else {
+        return false;
+    };
+    let mut options = LintOptions::new().with_mapped_attributes(["department", "groups", "email"]);
+    if let Some(schema_text) = schema_text {
+        match tenure::schema::Schema::parse(schema_text) {
+            Ok(schema) => options = options.with_schema(schema),
+            Err(e) => {
+                let _ = e.to_string();
+                return false;
+            }
+        }
+    }
+    for finding in lint(&policy, &options) {
+        assert!(
+            policy.rule(finding.rule_id()).is_some(),
+            "a finding names no rule: {finding}"
+        );
+        assert!(finding.span().end <= policy_text.len() + 3, "a finding points past its source");
+        let _ = finding.to_json().to_string();
+        let _ = finding.to_string();
+        if finding.lint().name == "leaver-gap" {
+            let (identity, resource) = finding.witness().expect("a leaver gap has a witness");
+            assert_ne!(
+                identity.get("status"),
+                Some(&tenure::Value::from("active")),
+                "the witness of a leaver gap is active: {finding}"
+            );
+            let decision = policy.authorize(identity, resource);
+            assert_ne!(decision.decided_by(), DecidedBy::Deny, "a deny applies to the witness: {finding}");
+            let single = policy
+                .rule(finding.rule_id())
+                .map(|r| r.index())
+                .expect("the rule exists");
+            let grants: Vec<usize> = decision.reasons().iter().map(|r| r.rule_index()).collect();
+            assert!(
+                grants.contains(&single),
+                "the grant does not apply to its witness: {finding}"
+            );
+        }
+    }
+    true
+}
