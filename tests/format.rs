@@ -363,3 +363,13 @@ proptest! {
         prop_assert!(f.lines().all(|l| l == l.trim_end()), "{}", f);
     }
 }
+
+#[test]
+fn the_example_policy_is_formatted() {
+    let text = include_str!("../examples/happy_place.tenure");
+    assert_eq!(
+        tenure::format::format(text).unwrap(),
+        text,
+        "run `tenure fmt examples/happy_place.tenure`"
+    );
+}

@@ -1204,7 +1204,10 @@ pub fn check_lint(data: &[u8]) -> bool {
             policy.rule(finding.rule_id()).is_some(),
             "a finding names no rule: {finding}"
         );
-        assert!(finding.span().end <= policy_text.len() + 3, "a finding points past its source");
+        assert!(
+            finding.span().end <= policy_text.len() + 3,
+            "a finding points past its source"
+        );
         let _ = finding.to_json().to_string();
         let _ = finding.to_string();
         if finding.lint().name == "leaver-gap" {
@@ -1215,7 +1218,11 @@ pub fn check_lint(data: &[u8]) -> bool {
                 "the witness of a leaver gap is active: {finding}"
             );
             let decision = policy.authorize(identity, resource);
-            assert_ne!(decision.decided_by(), DecidedBy::Deny, "a deny applies to the witness: {finding}");
+            assert_ne!(
+                decision.decided_by(),
+                DecidedBy::Deny,
+                "a deny applies to the witness: {finding}"
+            );
             let single = policy
                 .rule(finding.rule_id())
                 .map(|r| r.index())

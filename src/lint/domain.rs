@@ -17,8 +17,9 @@ use crate::vocabulary::{Attribute, GlobPiece, Literal};
 pub(crate) const MAX_ENTITIES: usize = 4096;
 /// The most candidate strings whose every subset is tried as a set value.
 const MAX_SET_STRINGS: usize = 7;
-/// A string no policy literal is likely to equal.
-const FRESH: &str = "\u{2603}tenure-lint-other";
+/// The stem of the string that stands for "any other value" of an attribute (made
+/// unique against the attribute's literals).
+const FRESH: &str = "other";
 
 /// What the conditions say about one attribute.
 #[derive(Default)]
@@ -148,10 +149,21 @@ impl Domain {
 fn candidates(attribute: &Attribute, mut s: Seen) -> (Vec<Option<Value>>, bool) {
     let exact = s.globs.is_empty();
     let mut strings: Vec<String> = std::mem::take(&mut s.strings);
-    for glob in &s.globs {
-        strings.extend(instances(glob));
+    // "Any other value": a string equal to no literal of the attribute.
+    let mut fresh = FRESH.to_string();
+    while strings.contains(&fresh) {
+        fresh.push('_');
     }
-    strings.push(FRESH.to_string());
+    let glob_strings: Vec<Vec<String>> = s.globs.iter().map(|g| instances(g, &fresh)).collect();
+    for (i, a) in glob_strings.iter().enumerate() {
+        strings.extend(a.iter().cloned());
+        // A string two globs both match, often: one's instance, then the other's.
+        for b in glob_strings.iter().skip(i + 1).take(8) {
+            strings.push(format!("{}{}", a[0], b[0]));
+            strings.push(format!("{}{}", b[0], a[0]));
+        }
+    }
+    strings.push(fresh);
     strings.sort();
     strings.dedup();
     let mut values: Vec<Option<Value>> = vec![None];
@@ -185,7 +197,7 @@ fn candidates(attribute: &Attribute, mut s: Seen) -> (Vec<Option<Value>>, bool) 
 }
 
 /// A few strings a glob matches: `*` as nothing, as one character, as a fresh run.
-fn instances(glob: &[GlobPiece]) -> Vec<String> {
+fn instances(glob: &[GlobPiece], fresh: &str) -> Vec<String> {
     let render = |run: &str, one: char| {
         glob.iter()
             .map(|p| match p {
@@ -195,5 +207,5 @@ fn instances(glob: &[GlobPiece]) -> Vec<String> {
             })
             .collect::<String>()
     };
-    vec![render("", 'x'), render("x", '-'), render(FRESH, 'x')]
+    vec![render("", 'x'), render("x", '-'), render(fresh, 'x')]
 }

@@ -71,7 +71,7 @@ impl Default for LintOptions {
 
 /// A lint name or code that is not in the registry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("unknown lint `{0}`; `tenure lint --explain` lists them")]
+#[error("unknown lint `{0}`: lints are named by name (`leaver-gap`) or code (`L011`), L001 to L014; `tenure lint --explain NAME` explains one")]
 #[diagnostic(code(tenure::lint::unknown_lint))]
 pub struct UnknownLint(pub String);
 

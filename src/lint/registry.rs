@@ -133,7 +133,7 @@ lints! {
         good "clearance >= 3 grants tag:level = \"2\";\nclearance >= 4 grants *;";
     UNSATISFIABLE = "L004" "unsatisfiable" Warn "correctness"
         summary "a rule with a side that can never be true"
-        explanation "A grant whose identity or resource side can never be true never applies. A deny whose side can never be true still applies through unknown values (an absent or mistyped attribute), which is rarely what was meant. Without a schema a plain name may hold a set, so `x = a and x = b` is satisfiable (a set holding both); tags hold one string. Cannot see through globs: a side with a glob is reported only when it is unsatisfiable whatever the glob matches."
+        explanation "A grant whose identity or resource side can never be true never applies. A deny whose side can never be true still applies through unknown values (an absent or mistyped attribute), which is rarely what was meant. Without a schema a plain name may hold a set, so `x = a and x = b` is satisfiable (a set holding both); tags hold one string. Cannot see through globs: a side with a glob is never reported."
         bad "* grants tag:env = dev and tag:env = prod;"
         good "* grants tag:env in [dev, prod];";
     REDUNDANT_GRANT = "L005" "redundant-grant" Warn "redundancy"

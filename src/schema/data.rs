@@ -159,7 +159,8 @@ impl Schema {
                 problems.push(problem(
                     Code::WrongType,
                     format!(
-                        "a {}, but the schema declares `{}`",
+                        "{} {}, but the schema declares `{}`",
+                        article(value.type_name()),
                         value.type_name(),
                         declared.ty()
                     ),
@@ -184,5 +185,14 @@ impl Schema {
             }
         }
         problems
+    }
+}
+
+/// `a` or `an` before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }

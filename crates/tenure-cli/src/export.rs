@@ -37,6 +37,9 @@ pub(crate) fn run(args: &CedarExportArgs) -> u8 {
             let mut stderr = io::stderr().lock();
             for problem in error.problems() {
                 let _ = writeln!(stderr, "error[{}]: {problem}", problem.code().as_str());
+                if let Some(help) = problem.code().help() {
+                    let _ = writeln!(stderr, "  help: {help}");
+                }
             }
             let n = error.problems().len();
             let _ = writeln!(
