@@ -20,7 +20,8 @@ use crate::vocabulary::{Attribute, Side};
 ///     "schema identity { role: enum [DBA, SRE]; status: string required; groups: set; }",
 /// )?;
 /// let cedar = tenure::export::to_cedar_schema(&schema);
-/// assert!(cedar.contains("entity Identity = {\n  // one of: DBA, SRE\n  \"role\"?: String,"));
+/// assert!(cedar.contains("entity Identity = {\n  \"groups\"?: Set<String>,\n"));
+/// assert!(cedar.contains("  // one of: DBA, SRE\n  \"role\"?: String,"));
 /// assert!(cedar.contains("\"status\": String,"));
 /// assert!(cedar.contains("action \"access\" appliesTo"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
