@@ -71,6 +71,78 @@ struct AttributePostings {
     deny_by_kind: [Vec<u32>; 3],
     /// Denies with any equality key on this attribute: candidates when it is absent.
     deny_any: Vec<u32>,
+    /// Rules anchored on a glob's literal prefix, by prefix: a candidate when the value
+    /// (or a set element) starts with it.
+    prefix: FxHashMap<Arc<str>, Postings>,
+    /// The distinct prefix lengths (bytes) in `prefix`, ascending.
+    prefix_lengths: Vec<usize>,
+    /// Rules anchored on an integer range: grants and denies, as intervals to stab.
+    ranges: [Intervals; 2],
+}
+
+/// Integer intervals with their rules, sorted by start, with a segment tree of the
+/// largest end over each run, so that stabbing with a value visits only the intervals
+/// that hold it (plus O(log n) tree nodes per match).
+#[derive(Debug, Default, Clone)]
+struct Intervals {
+    /// `(lo, hi, rule)` while the index is built; sorted by `lo` once finished.
+    items: Vec<(i64, i64, u32)>,
+    /// `max_hi[node]` over the items the node covers (a heap-ordered tree, root 1).
+    max_hi: Vec<i64>,
+}
+
+impl Intervals {
+    fn finish(&mut self) {
+        self.items.sort_unstable();
+        self.items.dedup();
+        let n = self.items.len();
+        if n == 0 {
+            return;
+        }
+        self.max_hi = vec![i64::MIN; 4 * n];
+        self.build(1, 0, n);
+    }
+
+    fn build(&mut self, node: usize, lo: usize, hi: usize) -> i64 {
+        let max = if hi - lo == 1 {
+            self.items[lo].1
+        } else {
+            let mid = (lo + hi) / 2;
+            self.build(2 * node, lo, mid)
+                .max(self.build(2 * node + 1, mid, hi))
+        };
+        self.max_hi[node] = max;
+        max
+    }
+
+    /// Calls `f` with the rule of every interval holding `value`.
+    fn stab(&self, value: i64, f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow<()> {
+        let end = self.items.partition_point(|&(lo, _, _)| lo <= value);
+        if end == 0 {
+            return ControlFlow::Continue(());
+        }
+        self.visit(1, 0, self.items.len(), end, value, f)
+    }
+
+    fn visit(
+        &self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        end: usize,
+        value: i64,
+        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if lo >= end || self.max_hi[node] < value {
+            return ControlFlow::Continue(());
+        }
+        if hi - lo == 1 {
+            return f(self.items[lo].2);
+        }
+        let mid = (lo + hi) / 2;
+        self.visit(2 * node, lo, mid, end, value, f)?;
+        self.visit(2 * node + 1, mid, hi, end, value, f)
+    }
 }
 
 /// The postings of one side (identity or resource).
@@ -136,6 +208,11 @@ pub struct Candidates {
 pub(crate) enum Key {
     Eq(usize, Attribute, Literal),
     Present(usize, Attribute),
+    /// A glob's literal prefix (non-empty): the value, or a set element, starts with it.
+    /// Decision index only (reverse queries anchor on `Eq` and `Present`).
+    Prefix(usize, Attribute, Arc<str>),
+    /// An integer range `lo..=hi` holds the value. Decision index only.
+    Range(usize, Attribute, i64, i64),
 }
 
 /// The indexed decision structure.
@@ -192,11 +269,76 @@ fn cost(option: &[Key], counts: &FxHashMap<&Key, usize>) -> usize {
             let c = counts.get(k).copied().unwrap_or(0);
             match k {
                 Key::Eq(..) => c,
+                // A prefix or a range may hold for many values: dearer than equality.
+                Key::Prefix(..) => c.saturating_mul(2).saturating_add(2),
+                Key::Range(..) => c.saturating_mul(2).saturating_add(4),
                 // A presence key matches nearly every request that carries the attribute.
                 Key::Present(..) => c.saturating_mul(8).saturating_add(8),
             }
         })
         .sum()
+}
+
+/// Options are all required; two single-range options on one attribute are one: their
+/// intersection (`x >= 3 and x < 10` is anchored on `3..=9`, not on `3..`).
+fn intersect_ranges(options: Vec<Vec<Key>>) -> Vec<Vec<Key>> {
+    let mut out: Vec<Vec<Key>> = Vec::with_capacity(options.len());
+    for option in options {
+        if let [Key::Range(side, attribute, lo, hi)] = option.as_slice() {
+            let same = out.iter_mut().find_map(|o| match o.as_mut_slice() {
+                [Key::Range(s, a, l, h)] if s == side && a == attribute => Some((l, h)),
+                _ => None,
+            });
+            if let Some((l, h)) = same {
+                *l = (*l).max(*lo);
+                *h = (*h).min(*hi);
+                continue;
+            }
+        }
+        out.push(option);
+    }
+    out
+}
+
+/// As [`options`], also anchoring globs on their literal prefix and integer orderings on
+/// their range: the decision index's options (`Index::build`).
+fn decision_options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
+    match expr {
+        Expr::Atom(a) => match &a.test {
+            Test::Like(glob) => {
+                let prefix: String = glob
+                    .pieces()
+                    .iter()
+                    .map_while(|p| match p {
+                        crate::vocabulary::GlobPiece::Char(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                if !prefix.is_empty() {
+                    out.push(vec![Key::Prefix(side, a.attribute.clone(), prefix.into())]);
+                }
+            }
+            Test::Range { lo, hi } => {
+                out.push(vec![Key::Range(side, a.attribute.clone(), *lo, *hi)]);
+            }
+            _ => options(expr, side, out),
+        },
+        Expr::And(es) => es.iter().for_each(|e| decision_options(e, side, out)),
+        Expr::Or(es) => {
+            let mut keys = Vec::new();
+            for e in es {
+                let mut sub = Vec::new();
+                decision_options(e, side, &mut sub);
+                match sub.into_iter().min_by_key(Vec::len) {
+                    Some(best) => keys.extend(best),
+                    None => return,
+                }
+            }
+            keys.dedup();
+            out.push(keys);
+        }
+        Expr::Any | Expr::Not(_) => {}
+    }
 }
 
 /// The anchor options of one side's condition: each a disjunction of keys of which one
@@ -213,9 +355,9 @@ impl Index {
     pub(crate) fn build(rules: &[ir::Rule]) -> Index {
         Index::build_from(rules, |r| {
             let mut out = Vec::new();
-            options(&r.who, IDENTITY, &mut out);
-            options(&r.what, RESOURCE, &mut out);
-            Some(out)
+            decision_options(&r.who, IDENTITY, &mut out);
+            decision_options(&r.what, RESOURCE, &mut out);
+            Some(intersect_ranges(out))
         })
     }
 
@@ -269,6 +411,13 @@ impl Index {
                 }
             }
         }
+        for side in &mut index.sides {
+            for (_, ap) in &mut side.entries {
+                ap.ranges.iter_mut().for_each(Intervals::finish);
+                ap.prefix_lengths.sort_unstable();
+                ap.prefix_lengths.dedup();
+            }
+        }
         index.stats.unanchored_grants = index.unanchored_grants.len();
         index.stats.unanchored_denies = index.unanchored_denies.len();
         index.stats.keys = counts.len();
@@ -277,6 +426,26 @@ impl Index {
 
     fn post(&mut self, key: &Key, effect: Effect, rule: u32) {
         match key {
+            Key::Prefix(side, attribute, prefix) => {
+                let side_index = &mut self.sides[*side];
+                let position = side_index.position(attribute);
+                let ap = &mut side_index.entries[position].1;
+                ap.prefix
+                    .entry(prefix.clone())
+                    .or_default()
+                    .push(effect, rule);
+                ap.prefix_lengths.push(prefix.len());
+                Index::post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
+            }
+            Key::Range(side, attribute, lo, hi) => {
+                let side_index = &mut self.sides[*side];
+                let position = side_index.position(attribute);
+                let ap = &mut side_index.entries[position].1;
+                ap.ranges[usize::from(effect == Effect::Deny)]
+                    .items
+                    .push((*lo, *hi, rule));
+                Index::post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
+            }
             Key::Present(side, attribute) => {
                 let side_index = &mut self.sides[*side];
                 let position = side_index.position(attribute);
@@ -292,20 +461,34 @@ impl Index {
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
                 .push(effect, rule);
-                if effect == Effect::Deny {
-                    let by_kind = &mut ap.deny_by_kind[literal.kind() as usize];
-                    if by_kind.last() != Some(&rule) {
-                        by_kind.push(rule);
-                    }
-                    let first_on_attribute = ap.deny_any.is_empty();
-                    if ap.deny_any.last() != Some(&rule) {
-                        ap.deny_any.push(rule);
-                    }
-                    if first_on_attribute {
-                        side_index.deny_entries.push(position as u32);
-                    }
-                }
+                Index::post_deny_probes(side_index, position, effect, literal.kind(), rule);
             }
+        }
+    }
+
+    /// A deny anchored on a key of `kind` at `position` must also be found when the
+    /// attribute is absent or holds a value that makes a `kind` comparison unknown.
+    fn post_deny_probes(
+        side_index: &mut SideIndex,
+        position: usize,
+        effect: Effect,
+        kind: LiteralKind,
+        rule: u32,
+    ) {
+        if effect != Effect::Deny {
+            return;
+        }
+        let ap = &mut side_index.entries[position].1;
+        let by_kind = &mut ap.deny_by_kind[kind as usize];
+        if by_kind.last() != Some(&rule) {
+            by_kind.push(rule);
+        }
+        let first_on_attribute = ap.deny_any.is_empty();
+        if ap.deny_any.last() != Some(&rule) {
+            ap.deny_any.push(rule);
+        }
+        if first_on_attribute {
+            side_index.deny_entries.push(position as u32);
         }
     }
 
@@ -422,19 +605,22 @@ fn probe_value(
             if let Some(p) = ap.eq_str.get(s) {
                 emit(p.of(effect), f)?;
             }
+            probe_prefixes(ap, effect, s, f)?;
         }
         ValueRef::Int(i) => {
             if let Some(p) = ap.eq_int.get(&i) {
                 emit(p.of(effect), f)?;
             }
+            ap.ranges[usize::from(effect == Effect::Deny)].stab(i, f)?;
         }
         ValueRef::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect), f)?,
         ValueRef::Set(items) => {
-            if !ap.eq_str.is_empty() {
+            if !ap.eq_str.is_empty() || !ap.prefix.is_empty() {
                 for item in items {
                     if let Some(p) = ap.eq_str.get(item.as_str()) {
                         emit(p.of(effect), f)?;
                     }
+                    probe_prefixes(ap, effect, item, f)?;
                 }
             }
         }
@@ -445,6 +631,25 @@ fn probe_value(
             if !comparable(value, kind) {
                 emit(&ap.deny_by_kind[kind as usize], f)?;
             }
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// The rules anchored on a prefix of `text`: one lookup per distinct prefix length.
+#[inline]
+fn probe_prefixes(
+    ap: &AttributePostings,
+    effect: Effect,
+    text: &str,
+    f: &mut impl FnMut(u32) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    for &len in &ap.prefix_lengths {
+        if len > text.len() {
+            break;
+        }
+        if let Some(p) = text.get(..len).and_then(|prefix| ap.prefix.get(prefix)) {
+            emit(p.of(effect), f)?;
         }
     }
     ControlFlow::Continue(())

@@ -140,3 +140,73 @@ fn candidates_stay_bounded_as_rules_grow() {
     assert_eq!(medium_incomplete, 50);
     assert_eq!(large_incomplete, 5_000);
 }
+
+/// Rules anchored only on glob prefixes or integer ranges are found through prefix and
+/// range buckets: a request evaluates the few whose prefix or range holds, not all.
+#[test]
+fn glob_and_range_anchors_stay_bounded() {
+    let n = 10_000;
+    let mut text = String::new();
+    for i in 0..n {
+        if i % 2 == 0 {
+            text.push_str(&format!("* grants name ~ \"team-{i}-*\";\n"));
+        } else {
+            let lo = i * 10;
+            text.push_str(&format!(
+                "clearance >= {lo} and clearance < {} grants tag:env = prod;\n",
+                lo + 10
+            ));
+        }
+    }
+    // A deny on a glob: found when its prefix holds, and when `name` is absent or not a
+    // string (unknown), never otherwise.
+    text.push_str("* denies name ~ \"legacy-*\";\n");
+    let policy = Policy::compile(&text).expect("compiles");
+    let cases = [
+        (
+            Identity::new(),
+            Resource::new().with("name", "team-1700-db"),
+        ),
+        (Identity::new(), Resource::new().with("name", "team-17-db")),
+        (
+            Identity::new().with("clearance", 1_755),
+            Resource::new().with_tag("env", "prod"),
+        ),
+        (
+            Identity::new().with("clearance", 10),
+            Resource::new().with_tag("env", "prod"),
+        ),
+        (Identity::new(), Resource::new().with("name", "legacy-1")),
+        (
+            Identity::new(),
+            Resource::new().with_set("name", ["x", "team-42-a"]),
+        ),
+        (
+            Identity::new().with("clearance", "high"),
+            Resource::new().with("name", 7),
+        ),
+        (Identity::new(), Resource::new()),
+    ];
+    for (identity, resource) in cases {
+        let c = policy.candidates(&identity, &resource);
+        assert!(
+            c.grants + c.denies <= 16,
+            "{identity:?} {resource:?}: {c:?} candidates"
+        );
+        assert_eq!(
+            policy.authorize(&identity, &resource),
+            policy.authorize_linear(&identity, &resource),
+            "{identity:?} {resource:?}"
+        );
+    }
+    let hit = policy.authorize(
+        &Identity::new(),
+        &Resource::new().with("name", "team-1700-db"),
+    );
+    assert!(hit.is_allowed());
+    let ranged = policy.authorize(
+        &Identity::new().with("clearance", 1_755),
+        &Resource::new().with("name", "db").with_tag("env", "prod"),
+    );
+    assert_eq!(ranged.reason_ids().collect::<Vec<_>>(), ["rule-176"]);
+}

@@ -311,6 +311,9 @@ impl<E: Entry> Catalog<E> {
                 self.values.get(&(attribute.clone(), literal.clone()))
             }
             Key::Present(_, attribute) => self.present.get(attribute),
+            // Reverse queries anchor on `Eq` and `Present` only (`compile::side_options`);
+            // a prefix or range key never reaches a catalog.
+            Key::Prefix(..) | Key::Range(..) => None,
         };
         found.map_or(&[], Vec::as_slice)
     }
