@@ -121,10 +121,7 @@ impl Policy {
                 ),
             )]));
         }
-        let mut parsed: Vec<syntax::Parsed> = sources
-            .iter()
-            .map(|source| syntax::parse_source(source, limits))
-            .collect();
+        let mut parsed = syntax::parse_sources(&sources, limits);
         let mut errors: Vec<PolicyDiagnostic> = Vec::new();
         for p in &mut parsed {
             errors.append(&mut p.errors);

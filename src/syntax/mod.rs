@@ -72,33 +72,142 @@ pub(crate) struct Parsed {
     pub(crate) slots: usize,
 }
 
+/// Sources at least this long are parsed in chunks on several threads (rule boundaries
+/// found by the lexer), each chunk as the sequential parse would.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// Parses named sources, in order: several sources of many bytes in all are spread over
+/// the cores (a large single source is split by [`parse_source`] itself).
+pub(crate) fn parse_sources(sources: &[Source], limits: &Limits) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let total: usize = sources.iter().map(|s| s.text.len()).sum();
+    if threads < 2 || sources.len() < 2 || total < PARALLEL_MIN_BYTES * 2 {
+        return sources.iter().map(|s| parse_source(s, limits)).collect();
+    }
+    // Contiguous groups of about equal bytes, one per thread, results in source order.
+    let share = total.div_ceil(threads);
+    let mut groups: Vec<&[Source]> = Vec::new();
+    let (mut from, mut bytes) = (0, 0);
+    for (i, s) in sources.iter().enumerate() {
+        bytes += s.text.len();
+        if bytes >= share && groups.len() + 1 < threads {
+            groups.push(&sources[from..=i]);
+            (from, bytes) = (i + 1, 0);
+        }
+    }
+    groups.push(&sources[from..]);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| scope.spawn(move || group.iter().map(|s| parse_source(s, limits)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 /// Parses one named source, recovering from syntax errors at rule boundaries.
 pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    parse_source_in_chunks(source, limits, PARALLEL_MIN_BYTES, threads)
+}
+
+/// As [`parse_source`], splitting a source of at least twice `chunk_min_bytes` into at
+/// most `max_chunks` chunks parsed on their own threads (the tests force small chunks
+/// to compare with one piece).
+pub(crate) fn parse_source_in_chunks(
+    source: &Source,
+    limits: &Limits,
+    chunk_min_bytes: usize,
+    max_chunks: usize,
+) -> Parsed {
     let text: &str = &source.text;
     let start = if text.starts_with(BOM) {
         BOM.len_utf8()
     } else {
         0
     };
+    if let Err(e) = prescan::check_nesting(source, start, limits.effective_max_nesting()) {
+        return Parsed {
+            rules: Vec::new(),
+            errors: vec![*e],
+            slots: 0,
+        };
+    }
+    let len = text.len() - start;
+    if max_chunks < 2 || len < chunk_min_bytes.saturating_mul(2) {
+        let (mut parsed, mut value_errors) = parse_range(source, limits, start, text.len());
+        parsed.errors.append(&mut value_errors);
+        return parsed;
+    }
+    let chunks = max_chunks.min(len / chunk_min_bytes.max(1)).max(2);
+    let mut bounds = vec![start];
+    for k in 1..chunks {
+        let target = start + len * k / chunks;
+        let from = bounds.last().copied().unwrap_or(start);
+        let bound = prescan::rule_end_after(text, from, target);
+        if bound > from && bound < text.len() {
+            bounds.push(bound);
+        }
+    }
+    bounds.push(text.len());
+    let pieces: Vec<(Parsed, Vec<PolicyDiagnostic>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                scope.spawn(move || parse_range(source, limits, a, b))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    // One source's result, as the sequential parse orders it: syntax errors as found,
+    // then the value errors.
     let mut parsed = Parsed {
         rules: Vec::new(),
         errors: Vec::new(),
         slots: 0,
     };
-    if let Err(e) = prescan::check_nesting(source, start, limits.effective_max_nesting()) {
-        parsed.errors.push(*e);
-        return parsed;
+    let mut value_errors = Vec::new();
+    for (piece, mut values) in pieces {
+        let base = parsed.slots;
+        parsed.rules.extend(piece.rules.into_iter().map(|(ordinal, rule)| (base + ordinal, rule)));
+        parsed.errors.extend(piece.errors);
+        parsed.slots += piece.slots;
+        value_errors.append(&mut values);
     }
+    parsed.errors.append(&mut value_errors);
+    parsed
+}
+
+/// Parses `text[start..end]` (which ends at a rule boundary, or the end of the text):
+/// the rules and syntax errors, and separately the value errors.
+fn parse_range(
+    source: &Source,
+    limits: &Limits,
+    start: usize,
+    end: usize,
+) -> (Parsed, Vec<PolicyDiagnostic>) {
+    let text: &str = &source.text;
+    let mut parsed = Parsed {
+        rules: Vec::new(),
+        errors: Vec::new(),
+        slots: 0,
+    };
     let mut builder = Builder {
         source,
         limits,
         offset: start,
         errors: Vec::new(),
     };
-    // The common case: the whole source parses in one call.
-    let Err(error_at) = parse_segment(&mut builder, &mut parsed, start, text.len()) else {
-        parsed.errors.append(&mut builder.errors);
-        return parsed;
+    // The common case: the whole range parses in one call.
+    let Err(error_at) = parse_segment(&mut builder, &mut parsed, start, end) else {
+        return (parsed, builder.errors);
     };
     // Recovery: keep the rules before the broken one, skip past its `;`, then go on rule
     // by rule, so that each later error costs the length of its own rule (pest's error
@@ -110,16 +219,15 @@ pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
         let _ = parse_segment(&mut builder, &mut parsed, start, rule_start);
     }
     parsed.slots += 1;
-    let mut at = prescan::rule_end_after(text, rule_start, error_at);
-    while at < text.len() {
-        let end = prescan::rule_end_after(text, at, at);
-        if parse_segment(&mut builder, &mut parsed, at, end).is_err() {
+    let mut at = prescan::rule_end_after(text, rule_start, error_at).min(end);
+    while at < end {
+        let next = prescan::rule_end_after(text, at, at).min(end);
+        if parse_segment(&mut builder, &mut parsed, at, next).is_err() {
             parsed.slots += 1;
         }
-        at = end;
+        at = next;
     }
-    parsed.errors.append(&mut builder.errors);
-    parsed
+    (parsed, builder.errors)
 }
 
 /// Parses `text[start..end]` as rules, appending them; on a syntax error, records it
@@ -164,6 +272,39 @@ mod tests {
         match parse(text) {
             Ok(p) => p,
             Err(e) => panic!("{text:?} failed: {e}"),
+        }
+    }
+
+    #[test]
+    fn chunked_parsing_equals_one_piece() {
+        // Rules with syntax errors, value errors, strings holding `;`, comments and a
+        // rule spanning lines; parsed whole, and in chunks of every small size.
+        let mut text = String::new();
+        for i in 0..200 {
+            match i % 9 {
+                0 => text.push_str(&format!("role = r{i} grants name ~ \"a;b*\";\n")),
+                1 => text.push_str(&format!("x = {i} grants\n  tag:env = e; // ; not a rule end\n")),
+                2 => text.push_str("role = grants *;\n"),
+                3 => text.push_str("n = 99999999999999999999 grants *;\n"),
+                4 => text.push_str(&format!("@id(\"id-{i}\") # a comment;\n * denies t = \"q;\";\n")),
+                5 => text.push_str("a = b grants c = \"\\q\";\n"),
+                _ => text.push_str(&format!("role in [a, b{i}] grants *;\n")),
+            }
+        }
+        let source = Source::new("<policy>", text.as_str());
+        let limits = Limits::default();
+        let whole = parse_source_in_chunks(&source, &limits, usize::MAX, 1);
+        let render = |p: &Parsed| {
+            (
+                format!("{:?}", p.rules),
+                p.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                p.slots,
+            )
+        };
+        assert!(!whole.errors.is_empty() && whole.rules.len() > 100);
+        for chunk in [1, 7, 64, 500, 2000] {
+            let chunked = parse_source_in_chunks(&source, &limits, chunk, 64);
+            assert_eq!(render(&chunked), render(&whole), "chunks of {chunk} bytes");
         }
     }
 
