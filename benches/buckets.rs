@@ -33,7 +33,10 @@ fn ranges() -> (Policy, Vec<(Identity, Resource)>) {
     let text: String = (0..N)
         .map(|i| {
             let lo = i * 10;
-            format!("clearance >= {lo} and clearance < {} grants tag:env = prod;\n", lo + 10)
+            format!(
+                "clearance >= {lo} and clearance < {} grants tag:env = prod;\n",
+                lo + 10
+            )
         })
         .collect();
     let requests = (0..1024)
@@ -61,8 +64,14 @@ fn bench(c: &mut Criterion) {
             })
             .max()
             .unwrap_or(0);
-        let allowed = requests.iter().filter(|(i, r)| policy.is_allowed(i, r)).count();
-        eprintln!("buckets/{name}: at most {max} candidates per request; {allowed} of {} allowed", requests.len());
+        let allowed = requests
+            .iter()
+            .filter(|(i, r)| policy.is_allowed(i, r))
+            .count();
+        eprintln!(
+            "buckets/{name}: at most {max} candidates per request; {allowed} of {} allowed",
+            requests.len()
+        );
         let mut k = 0;
         group.bench_function(format!("{name}_authorize"), |b| {
             b.iter(|| {

@@ -2,11 +2,13 @@
 //! `cargo run --release --example compile_profile -- 100000`.
 
 #[path = "../benches/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let text = common::tenure_policy(n);
     let mut best = std::time::Duration::MAX;
     for _ in 0..7 {

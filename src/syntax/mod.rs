@@ -79,7 +79,9 @@ const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// Parses named sources, in order: several sources of many bytes in all are spread over
 /// the cores (a large single source is split by [`parse_source`] itself).
 pub(crate) fn parse_sources(sources: &[Source], limits: &Limits) -> Vec<Parsed> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let total: usize = sources.iter().map(|s| s.text.len()).sum();
     if threads < 2 || sources.len() < 2 || total < PARALLEL_MIN_BYTES * 2 {
         return sources.iter().map(|s| parse_source(s, limits)).collect();
@@ -99,18 +101,30 @@ pub(crate) fn parse_sources(sources: &[Source], limits: &Limits) -> Vec<Parsed> 
     std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .into_iter()
-            .map(|group| scope.spawn(move || group.iter().map(|s| parse_source(s, limits)).collect::<Vec<_>>()))
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .iter()
+                        .map(|s| parse_source(s, limits))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
 
 /// Parses one named source, recovering from syntax errors at rule boundaries.
 pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     parse_source_in_chunks(source, limits, PARALLEL_MIN_BYTES, threads)
 }
 
@@ -163,7 +177,10 @@ pub(crate) fn parse_source_in_chunks(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     });
     // One source's result, as the sequential parse orders it: syntax errors as found,
@@ -176,7 +193,12 @@ pub(crate) fn parse_source_in_chunks(
     let mut value_errors = Vec::new();
     for (piece, mut values) in pieces {
         let base = parsed.slots;
-        parsed.rules.extend(piece.rules.into_iter().map(|(ordinal, rule)| (base + ordinal, rule)));
+        parsed.rules.extend(
+            piece
+                .rules
+                .into_iter()
+                .map(|(ordinal, rule)| (base + ordinal, rule)),
+        );
         parsed.errors.extend(piece.errors);
         parsed.slots += piece.slots;
         value_errors.append(&mut values);
@@ -283,10 +305,14 @@ mod tests {
         for i in 0..200 {
             match i % 9 {
                 0 => text.push_str(&format!("role = r{i} grants name ~ \"a;b*\";\n")),
-                1 => text.push_str(&format!("x = {i} grants\n  tag:env = e; // ; not a rule end\n")),
+                1 => text.push_str(&format!(
+                    "x = {i} grants\n  tag:env = e; // ; not a rule end\n"
+                )),
                 2 => text.push_str("role = grants *;\n"),
                 3 => text.push_str("n = 99999999999999999999 grants *;\n"),
-                4 => text.push_str(&format!("@id(\"id-{i}\") # a comment;\n * denies t = \"q;\";\n")),
+                4 => text.push_str(&format!(
+                    "@id(\"id-{i}\") # a comment;\n * denies t = \"q;\";\n"
+                )),
                 5 => text.push_str("a = b grants c = \"\\q\";\n"),
                 _ => text.push_str(&format!("role in [a, b{i}] grants *;\n")),
             }
