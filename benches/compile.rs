@@ -74,18 +74,40 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
     (value, retained, peak)
 }
 
+/// A `kB` field of `/proc/self/status` (`VmRSS`, `VmHWM`), in bytes; `None` off Linux.
+fn proc_status_bytes(field: &str) -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 fn memory_report(n: usize, with_cedar: bool) {
     let text = common::tenure_policy(n);
+    // Process RSS too: what the allocator keeps from the system (freed pages glibc
+    // retains included) and the peak (`VmHWM`, reset through `/proc/self/clear_refs`).
+    let rss_before = proc_status_bytes("VmRSS:");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
     let (policy, retained, peak) = measure(|| tenure::Policy::compile(&text));
     let elapsed = started.elapsed();
     let policy = policy.expect("the generated policy compiles");
+    let rss_after = proc_status_bytes("VmRSS:");
+    let rss_peak = proc_status_bytes("VmHWM:");
     eprintln!(
         "compile/{n}: tenure {elapsed:.2?}, retained {} bytes/rule, peak {} bytes/rule ({} rules)",
         retained / n,
         peak / n,
         policy.rules().len(),
     );
+    if let (Some(before), Some(after), Some(high)) = (rss_before, rss_after, rss_peak) {
+        eprintln!(
+            "compile/{n}: RSS +{:.1} MiB ({} bytes/rule), peak +{:.1} MiB while compiling",
+            after.saturating_sub(before) as f64 / 1_048_576.0,
+            after.saturating_sub(before) / n,
+            high.saturating_sub(before) as f64 / 1_048_576.0,
+        );
+    }
     // The decision fast path must not allocate: count allocations over every request.
     let requests = common::tenure_requests(n);
     let prepared: Vec<_> = requests
