@@ -204,10 +204,7 @@ impl ClaimsMapping {
 }
 
 fn line_column(text: &str, offset: usize) -> String {
-    let before = text.get(..offset.min(text.len())).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {column}")
+    crate::source::Location::of_offset(text, offset).to_string()
 }
 
 /// The claim at `segments`: at each level the longest run of segments that, joined by

@@ -50,7 +50,7 @@
 
 use crate::diagnostics::Code;
 use crate::error::{Error, PolicyDiagnostic};
-use crate::lexical::{self, BOM};
+use crate::lexical::BOM;
 use crate::limits::Limits;
 use crate::source::{Source, Span};
 use crate::syntax::{self, ast};
@@ -94,7 +94,7 @@ pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
     let source = Source::new(name, text);
     let rules = parse(&source)?;
     let body_start = body_start(text);
-    let comments = scan_comments(text, body_start);
+    let comments = syntax::comment_spans(text, body_start);
     let mut layout = Layout {
         text,
         out: String::with_capacity(text.len() + text.len() / 8),
@@ -123,7 +123,7 @@ pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
 pub fn comments(text: &str) -> Result<Vec<&str>, Error> {
     let source = Source::new("<policy>", text);
     parse(&source)?;
-    Ok(scan_comments(text, body_start(text))
+    Ok(syntax::comment_spans(text, body_start(text))
         .into_iter()
         .map(|span| comment_text(text, span))
         .collect())
@@ -162,53 +162,6 @@ fn body_start(text: &str) -> usize {
 
 // ---------------------------------------------------------------------------------------
 // Finding comments.
-
-/// The spans of the comments in `text[start..]`, in order.
-///
-/// This follows the lexical rules exactly as `syntax::prescan`'s lexer does (the grammar
-/// drops comments, so they are found beside it): `#` and `//` start a comment wherever a
-/// token could start, but inside a bare value (`x = https://a//b`), read only after `=`,
-/// `[` and `,`, `//` belongs to the value; quoted strings and globs (with `\"` escapes)
-/// are skipped whole. For text that parses this agrees with pest; the property test in
-/// `tests/format.rs` and the `fmt` fuzz target check that every comment survives.
-fn scan_comments(text: &str, start: usize) -> Vec<Span> {
-    let mut found = Vec::new();
-    let mut at = start;
-    // Whether a bare value may follow: the last token was `=`, `[` or `,`. Whitespace and
-    // comments leave it as it was, as pest's implicit skipping does.
-    let mut value_next = false;
-    while let Some(c) = text[at..].chars().next() {
-        let rest = &text[at..];
-        if lexical::is_whitespace(c) {
-            at += c.len_utf8();
-            continue;
-        }
-        if let Some(len) = lexical::comment_len(rest) {
-            found.push(Span::new(at, at + len));
-            at += len;
-            continue;
-        }
-        let (before_value, len) = match c {
-            '"' => (false, lexical::quoted_len(rest)),
-            '=' | '[' | ',' => (true, 1),
-            c if value_next && lexical::is_bare_char(c) => {
-                (false, word_len(rest, lexical::is_bare_char))
-            }
-            c if lexical::is_name_char(c) => (false, word_len(rest, lexical::is_name_char)),
-            c => (false, c.len_utf8()),
-        };
-        value_next = before_value;
-        at += len;
-    }
-    found
-}
-
-/// The length in bytes of the run of `class` characters at the start of `rest`.
-fn word_len(rest: &str, class: fn(char) -> bool) -> usize {
-    rest.char_indices()
-        .find(|&(_, c)| !class(c))
-        .map_or(rest.len(), |(i, _)| i)
-}
 
 /// A comment's text as written, trailing whitespace (a `\r` of a CRLF line) trimmed.
 fn comment_text(text: &str, span: Span) -> &str {
@@ -337,7 +290,7 @@ mod tests {
     }
 
     fn comment_texts(text: &str) -> Vec<&str> {
-        scan_comments(text, body_start(text))
+        syntax::comment_spans(text, body_start(text))
             .into_iter()
             .map(|s| comment_text(text, s))
             .collect()

@@ -42,6 +42,13 @@ pub struct Location {
     pub column: usize,
 }
 
+impl std::fmt::Display for Location {
+    /// `line L, column C`, as errors in TOML and JSON inputs name a place.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
 impl Location {
     /// The location of byte `offset` in `text` (clamped to the text, and to a char
     /// boundary). Scans the text; diagnostics use an index built once per source instead.

@@ -224,9 +224,18 @@ pub(crate) struct Index {
     stats: IndexStats,
 }
 
+/// Which keys anchor options may use: equality and presence always; glob prefixes and
+/// integer ranges only in the decision index (reverse queries look keys up in catalog
+/// postings, which hold equality and presence).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    EqualityAndPresence,
+    WithPrefixesAndRanges,
+}
+
 /// Anchor options of one condition: each option is a disjunction of keys, one of which
 /// must hold (grants: be true; denies: be true or unknown) for the condition to.
-fn options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
+fn options(expr: &Expr, side: usize, keys: Keys, out: &mut Vec<Vec<Key>>) {
     match expr {
         Expr::Atom(a) => match &a.test {
             Test::Eq(l) => out.push(vec![Key::Eq(side, a.attribute.clone(), l.clone())]),
@@ -241,22 +250,38 @@ fn options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
                 out.push(keys);
             }
             Test::Has => out.push(vec![Key::Present(side, a.attribute.clone())]),
+            Test::Like(glob) if keys == Keys::WithPrefixesAndRanges => {
+                let prefix: String = glob
+                    .pieces()
+                    .iter()
+                    .map_while(|p| match p {
+                        crate::vocabulary::GlobPiece::Char(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                if !prefix.is_empty() {
+                    out.push(vec![Key::Prefix(side, a.attribute.clone(), prefix.into())]);
+                }
+            }
+            Test::Range { lo, hi } if keys == Keys::WithPrefixesAndRanges => {
+                out.push(vec![Key::Range(side, a.attribute.clone(), *lo, *hi)]);
+            }
             _ => {}
         },
-        Expr::And(es) => es.iter().for_each(|e| options(e, side, out)),
+        Expr::And(es) => es.iter().for_each(|e| options(e, side, keys, out)),
         Expr::Or(es) => {
             // Every disjunct must be anchorable; take each one's shortest option.
-            let mut keys = Vec::new();
+            let mut found = Vec::new();
             for e in es {
                 let mut sub = Vec::new();
-                options(e, side, &mut sub);
+                options(e, side, keys, &mut sub);
                 match sub.into_iter().min_by_key(Vec::len) {
-                    Some(best) => keys.extend(best),
+                    Some(best) => found.extend(best),
                     None => return,
                 }
             }
-            keys.dedup();
-            out.push(keys);
+            found.dedup();
+            out.push(found);
         }
         Expr::Any | Expr::Not(_) => {}
     }
@@ -300,53 +325,12 @@ fn intersect_ranges(options: Vec<Vec<Key>>) -> Vec<Vec<Key>> {
     out
 }
 
-/// As [`options`], also anchoring globs on their literal prefix and integer orderings on
-/// their range: the decision index's options (`Index::build`).
-fn decision_options(expr: &Expr, side: usize, out: &mut Vec<Vec<Key>>) {
-    match expr {
-        Expr::Atom(a) => match &a.test {
-            Test::Like(glob) => {
-                let prefix: String = glob
-                    .pieces()
-                    .iter()
-                    .map_while(|p| match p {
-                        crate::vocabulary::GlobPiece::Char(c) => Some(*c),
-                        _ => None,
-                    })
-                    .collect();
-                if !prefix.is_empty() {
-                    out.push(vec![Key::Prefix(side, a.attribute.clone(), prefix.into())]);
-                }
-            }
-            Test::Range { lo, hi } => {
-                out.push(vec![Key::Range(side, a.attribute.clone(), *lo, *hi)]);
-            }
-            _ => options(expr, side, out),
-        },
-        Expr::And(es) => es.iter().for_each(|e| decision_options(e, side, out)),
-        Expr::Or(es) => {
-            let mut keys = Vec::new();
-            for e in es {
-                let mut sub = Vec::new();
-                decision_options(e, side, &mut sub);
-                match sub.into_iter().min_by_key(Vec::len) {
-                    Some(best) => keys.extend(best),
-                    None => return,
-                }
-            }
-            keys.dedup();
-            out.push(keys);
-        }
-        Expr::Any | Expr::Not(_) => {}
-    }
-}
-
 /// The anchor options of one side's condition: each a disjunction of keys of which one
 /// must hold (be *true*, for a grant) for the condition to be true. Empty when the
 /// condition has no indexable atom.
 pub(crate) fn side_options(expr: &Expr, side: usize) -> Vec<Vec<Key>> {
     let mut out = Vec::new();
-    options(expr, side, &mut out);
+    options(expr, side, Keys::EqualityAndPresence, &mut out);
     out
 }
 
@@ -355,8 +339,8 @@ impl Index {
     pub(crate) fn build(rules: &[ir::Rule]) -> Index {
         Index::build_from(rules, |r| {
             let mut out = Vec::new();
-            decision_options(&r.who, IDENTITY, &mut out);
-            decision_options(&r.what, RESOURCE, &mut out);
+            options(&r.who, IDENTITY, Keys::WithPrefixesAndRanges, &mut out);
+            options(&r.what, RESOURCE, Keys::WithPrefixesAndRanges, &mut out);
             Some(intersect_ranges(out))
         })
     }

@@ -187,18 +187,32 @@ impl DirectorySnapshot {
     /// `tenure::engine::journal_gap`: records are missing. Each names the line. Nothing
     /// changes on error.
     pub fn apply_journal(&mut self, records: &str) -> Result<JournalApplied, InputError> {
+        let (next, applied) = self.with_journal(records)?;
+        if let Some(next) = next {
+            *self = next;
+        }
+        Ok(applied)
+    }
+
+    /// What [`Self::apply_journal`] does, leaving `self` as it is: the new snapshot
+    /// (`None` when no record was new) and the count.
+    fn with_journal(
+        &self,
+        records: &str,
+    ) -> Result<(Option<DirectorySnapshot>, JournalApplied), InputError> {
         let parsed = read_records(records, self.seq)?;
+        let lines = count_lines(records);
         if parsed.is_empty() {
-            return Ok(JournalApplied {
+            let applied = JournalApplied {
                 applied: 0,
-                skipped: count_lines(records),
+                skipped: lines,
                 seq: self.seq,
-            });
+            };
+            return Ok((None, applied));
         }
         let mut next = self.clone();
-        let applied = next.apply_records(&parsed, count_lines(records))?;
-        *self = next;
-        Ok(applied)
+        let applied = next.apply_records(&parsed, lines)?;
+        Ok((Some(next), applied))
     }
 
     /// Applies checked, new, in-order records; may leave `self` half-changed on error
@@ -407,18 +421,14 @@ impl Engine {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.directory.load_full();
-        let seq = current.as_ref().map_or(0, |d| d.seq());
-        let parsed = read_records(records, seq)?;
-        if parsed.is_empty() && current.is_some() {
-            return Ok(JournalApplied {
-                applied: 0,
-                skipped: count_lines(records),
-                seq,
-            });
+        let empty = DirectorySnapshot::new();
+        let (next, applied) = current.as_deref().unwrap_or(&empty).with_journal(records)?;
+        match (next, &current) {
+            (Some(next), _) => self.directory.store(Some(Arc::new(next))),
+            // An engine without a directory starts one at sequence 0.
+            (None, None) => self.directory.store(Some(Arc::new(empty))),
+            (None, Some(_)) => {}
         }
-        let mut next = current.as_deref().cloned().unwrap_or_default();
-        let applied = next.apply_records(&parsed, count_lines(records))?;
-        self.directory.store(Some(Arc::new(next)));
         Ok(applied)
     }
 

@@ -163,10 +163,7 @@ impl LintOptions {
             status_attribute: Option<String>,
             active_value: Option<String>,
         }
-        let at = |offset: usize| {
-            let l = Location::of_offset(toml_text, offset);
-            format!("line {}, column {}", l.line, l.column)
-        };
+        let at = |offset: usize| Location::of_offset(toml_text, offset).to_string();
         let file: File = toml::from_str(toml_text).map_err(|e| {
             InputError::new(
                 Code::LintConfig,

@@ -30,6 +30,8 @@ use build::Builder;
 /// The pest parser, private so that no pest type leaks through the public API.
 pub(crate) mod schema;
 
+pub(crate) use prescan::comment_spans;
+
 mod grammar {
     #![allow(missing_docs)]
     #[derive(pest_derive::Parser)]

@@ -37,6 +37,8 @@ pub(super) struct Lexer<'t> {
     text: &'t str,
     at: usize,
     value_next: bool,
+    /// Where the comments skipped so far stand, when recording ([`comment_spans`]).
+    comments: Option<Vec<Span>>,
 }
 
 impl<'t> Lexer<'t> {
@@ -47,6 +49,7 @@ impl<'t> Lexer<'t> {
             text,
             at: start,
             value_next: false,
+            comments: None,
         }
     }
 }
@@ -63,6 +66,9 @@ impl Iterator for Lexer<'_> {
                 continue;
             }
             if let Some(len) = lexical::comment_len(rest) {
+                if let Some(comments) = &mut self.comments {
+                    comments.push(Span::new(self.at, self.at + len));
+                }
                 self.at += len;
                 continue;
             }
@@ -120,6 +126,15 @@ pub(super) fn check_nesting(
         }
     }
     Ok(())
+}
+
+/// The spans of the comments in `text[start..]`, in order, as the lexer skips them (the
+/// grammar drops comments; the formatter keeps them).
+pub(crate) fn comment_spans(text: &str, start: usize) -> Vec<Span> {
+    let mut lexer = Lexer::new(text, start);
+    lexer.comments = Some(Vec::new());
+    for _ in lexer.by_ref() {}
+    lexer.comments.unwrap_or_default()
 }
 
 /// The end of the first `;` token that ends at or after `offset`, lexing from `start`;

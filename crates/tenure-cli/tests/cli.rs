@@ -3,67 +3,26 @@
 //! The binary runs in `tests/data/` so that file names in its messages are the short
 //! relative names given on the command line.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tenure");
+use std::path::PathBuf;
+use std::process::Output;
+
+use support::{assert_code, run_in, stderr, stdout};
 
 /// The fixture directory, `tests/data/`.
 fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+    support::data_dir("")
 }
 
 /// Runs `tenure ARGS` in the fixture directory, feeding `stdin`.
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(data_dir())
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tenure");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    let input = stdin.to_vec();
-    // Write from another thread so a large input cannot deadlock against full output pipes.
-    let writer = std::thread::spawn(move || {
-        // The binary may stop reading early (malformed line); a broken pipe is expected then.
-        let _ = pipe.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("wait for tenure");
-    writer.join().expect("stdin writer");
-    output
+    run_in(&data_dir(), args, stdin)
 }
 
 /// Runs `tenure ARGS` in the fixture directory with empty standard input.
 fn run(args: &[&str]) -> Output {
     run_with_stdin(args, b"")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("tenure exited normally")
-}
-
-/// Asserts the exit status, printing the output when it differs.
-#[track_caller]
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        code(o),
-        expected,
-        "unexpected exit status\n--- stdout\n{}--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 const POLICY: [&str; 4] = ["--policy", "base.tenure", "--policy", "extra.tenure"];

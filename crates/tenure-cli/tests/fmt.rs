@@ -3,55 +3,15 @@
 //!
 //! Each test runs the binary in its own temporary directory, since `fmt` rewrites files.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tenure");
+use std::path::Path;
+
+use support::{assert_code, run_in, stderr, stdout};
 
 const MESSY: &str = "# deployers\n@id(\"deploy\")   role=dev  grants env in [dev,staging]; # ok\n\n\n\n* denies tag:env=prod;";
 const TIDY: &str =
     "# deployers\n@id(\"deploy\")\nrole = dev grants env in [dev, staging]; # ok\n\n* denies tag:env = prod;\n";
-
-/// Runs `tenure ARGS` in `dir`, feeding `stdin`.
-fn run_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tenure");
-    let mut pipe = child.stdin.take().expect("stdin is piped");
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("wait for tenure");
-    writer.join().expect("stdin writer");
-    output
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-#[track_caller]
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "unexpected exit status\n--- stdout\n{}--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("read file")

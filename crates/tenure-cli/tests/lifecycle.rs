@@ -16,6 +16,10 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{json, Value as Json};
 
+mod support;
+
+use support::{assert_code, stderr, stdout};
+
 const BIN: &str = env!("CARGO_BIN_EXE_tenure");
 
 /// The store every test uses, relative to its temporary working directory.
@@ -142,26 +146,6 @@ impl Ids {
         self.0.push((name, id.clone()));
         id
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Asserts the exit status, printing the output when it differs.
-#[track_caller]
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "unexpected exit status\n--- stdout\n{}--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// Standard output as JSON Lines: every line (each ending in a newline) parses as JSON.

@@ -2,41 +2,14 @@
 //! format and exit status, configuration files, and SARIF checked against the SARIF
 //! 2.1.0 schema.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tenure");
+use std::process::Output;
 
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint")
-}
+use support::{assert_code, data_dir, run_in, stderr, stdout};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(data_dir())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run tenure")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("UTF-8")
-}
-
-#[track_caller]
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "--- stdout\n{}--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
+    run_in(&data_dir("lint"), args, b"")
 }
 
 /// Writes a scratch file outside the fixture directory; returns its absolute path.

@@ -4,36 +4,14 @@
 //! The binary runs in `tests/data/`; the test files are in `tests/data/policy_test/` and
 //! name their policies relative to that directory (`../base.tenure`).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tenure");
+use std::process::Output;
+
+use support::{assert_code, data_dir, run_in, stderr, stdout};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data"))
-        .output()
-        .expect("run tenure")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-#[track_caller]
-fn assert_code(o: &Output, expected: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(expected),
-        "unexpected exit status\n--- stdout\n{}--- stderr\n{}",
-        stdout(o),
-        stderr(o)
-    );
+    run_in(&data_dir(""), args, b"")
 }
 
 #[test]

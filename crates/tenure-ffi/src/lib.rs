@@ -277,6 +277,20 @@ fn emit<T>(out: *mut *mut T, value: T) {
     unsafe { *out = Box::into_raw(Box::new(value)) };
 }
 
+/// The calls that decide: checks `decision_out` first, then writes the decision `decide`
+/// makes (nothing on error: the caller denies).
+fn decide(
+    decision_out: *mut *mut tenure_decision,
+    decide: impl FnOnce() -> Result<Decision, Failure>,
+) -> tenure_result {
+    guard(|| {
+        check_out(decision_out, "decision_out")?;
+        let decision = decide()?;
+        emit(decision_out, tenure_decision { decision });
+        Ok(())
+    })
+}
+
 fn check_out<T>(out: *mut *mut T, what: &str) -> Result<(), Failure> {
     if out.is_null() {
         Err(Failure::null(what))
@@ -634,16 +648,13 @@ pub extern "C" fn tenure_authorize(
     resource: *const tenure_entity,
     decision_out: *mut *mut tenure_decision,
 ) -> tenure_result {
-    guard(|| {
-        check_out(decision_out, "decision_out")?;
+    decide(decision_out, || {
         let engine = borrow(engine, "engine")?;
         let identity = borrow(identity, "identity")?;
         let resource = borrow(resource, "resource")?;
-        let decision = engine
+        Ok(engine
             .engine
-            .authorize(&identity.identity, resource.as_resource());
-        emit(decision_out, tenure_decision { decision });
-        Ok(())
+            .authorize(&identity.identity, resource.as_resource()))
     })
 }
 
@@ -800,8 +811,7 @@ pub extern "C" fn tenure_authorize_subject(
     resource: *const tenure_entity,
     decision_out: *mut *mut tenure_decision,
 ) -> tenure_result {
-    guard(|| {
-        check_out(decision_out, "decision_out")?;
+    decide(decision_out, || {
         let engine = borrow(engine, "engine")?;
         let key = text(subject, subject_len, "subject")?;
         let resource = borrow(resource, "resource")?;
@@ -816,11 +826,9 @@ pub extern "C" fn tenure_authorize_subject(
                 ))
             }
         };
-        let decision = engine
+        Ok(engine
             .engine
-            .authorize_subject(subject, resource.as_resource());
-        emit(decision_out, tenure_decision { decision });
-        Ok(())
+            .authorize_subject(subject, resource.as_resource()))
     })
 }
 
@@ -835,16 +843,13 @@ pub extern "C" fn tenure_authorize_claims(
     resource: *const tenure_entity,
     decision_out: *mut *mut tenure_decision,
 ) -> tenure_result {
-    guard(|| {
-        check_out(decision_out, "decision_out")?;
+    decide(decision_out, || {
         let engine = borrow(engine, "engine")?;
         let claims = borrow(claims, "claims")?;
         let resource = borrow(resource, "resource")?;
-        let decision = engine
+        Ok(engine
             .engine
-            .authorize_subject(Subject::Claims(&claims.identity), resource.as_resource());
-        emit(decision_out, tenure_decision { decision });
-        Ok(())
+            .authorize_subject(Subject::Claims(&claims.identity), resource.as_resource()))
     })
 }
 
