@@ -6,7 +6,8 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 
 use crate::check;
-use crate::compile::{Candidates, Index, IndexStats};
+use crate::compile::layout::SideValues;
+use crate::compile::{Candidates, Index, IndexStats, IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
 use crate::decide::eval::Outcome;
 use crate::decide::explain::{self, Explanation, Scope};
@@ -236,12 +237,7 @@ impl Policy {
     /// The compiled index (for the per-identity fast path).
     /// Whether a deny applies to the pair (reverse queries).
     pub(crate) fn denied(&self, identity: &Entity, resource: &Entity) -> bool {
-        decide::deny_applies(&Indexed {
-            rules: &self.inner.rules,
-            index: &self.inner.index,
-            identity,
-            resource,
-        })
+        decide::deny_applies(&Indexed::new(self, identity, resource))
     }
 
     /// The rules of `effect` that apply to the pair (sorted, each once), through the index.
@@ -252,13 +248,7 @@ impl Policy {
         resource: &Entity,
     ) -> Vec<u32> {
         let mut found = Vec::new();
-        let _ = Indexed {
-            rules: &self.inner.rules,
-            index: &self.inner.index,
-            identity,
-            resource,
-        }
-        .for_each_applying(effect, &mut |r, _| {
+        let _ = Indexed::new(self, identity, resource).for_each_applying(effect, &mut |r, _| {
             found.push(r);
             ControlFlow::Continue(())
         });
@@ -306,19 +296,16 @@ impl Policy {
     }
 
     fn indexed<'a>(&'a self, identity: &'a Entity, resource: &'a Entity) -> Indexed<'a> {
-        Indexed {
-            rules: &self.inner.rules,
-            index: &self.inner.index,
-            identity,
-            resource,
-        }
+        Indexed::new(self, identity, resource)
     }
 
     /// How many rule evaluations the index makes for this request (duplicates included),
     /// for tests and tuning; independent of the number of rules that cannot match.
     pub fn candidates(&self, identity: &Identity, resource: &Resource) -> Candidates {
         let index = &self.inner.index;
-        let (identity, resource) = (identity.entity(), resource.entity());
+        let identity = index.normalize(IDENTITY, identity.entity());
+        let resource = index.normalize(RESOURCE, resource.entity());
+        let (identity, resource) = (&identity, &resource);
         let mut counts = Candidates::default();
         let _ = index.for_each_candidate(Effect::Deny, identity, resource, &mut |_| {
             counts.denies += 1;
@@ -368,12 +355,15 @@ impl Policy {
         let decision = self.authorize(identity, resource);
         let (identity, resource) = (identity.entity(), resource.entity());
         let mut candidates = vec![false; self.inner.rules.len()];
+        let index = &self.inner.index;
+        let (identity_values, resource_values) = (
+            index.normalize(IDENTITY, identity),
+            index.normalize(RESOURCE, resource),
+        );
         for effect in [Effect::Deny, Effect::Grant] {
-            let _ = self
-                .inner
-                .index
-                .for_each_candidate(effect, identity, resource, &mut |r| {
-                    if let Some(candidate) = candidates.get_mut(r as usize) {
+            let _ =
+                index.for_each_candidate(effect, &identity_values, &resource_values, &mut |id| {
+                    if let Some(candidate) = candidates.get_mut(index.rule_of(id) as usize) {
                         *candidate = true;
                     }
                     ControlFlow::Continue(())
@@ -402,12 +392,30 @@ impl Policy {
     }
 }
 
-/// The indexed decision path: the index's candidates, evaluated.
+/// The indexed decision path: the request normalised once, the index's candidates
+/// found by slot and symbol, and each evaluated as a flat program.
 struct Indexed<'a> {
     rules: &'a [ir::Rule],
     index: &'a Index,
     identity: &'a Entity,
     resource: &'a Entity,
+    identity_values: SideValues<'a>,
+    resource_values: SideValues<'a>,
+}
+
+impl<'a> Indexed<'a> {
+    #[inline]
+    fn new(policy: &'a Policy, identity: &'a Entity, resource: &'a Entity) -> Self {
+        let index = &policy.inner.index;
+        Indexed {
+            rules: &policy.inner.rules,
+            index,
+            identity,
+            resource,
+            identity_values: index.normalize(IDENTITY, identity),
+            resource_values: index.normalize(RESOURCE, resource),
+        }
+    }
 }
 
 impl Applying for Indexed<'_> {
@@ -417,10 +425,15 @@ impl Applying for Indexed<'_> {
         effect: Effect,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let (identity, resource) = (self.identity, self.resource);
-        let mut evaluate = decide::evaluate_candidates(self.rules, identity, resource, f);
+        let (identity, resource) = (&self.identity_values, &self.resource_values);
         self.index
-            .for_each_candidate(effect, identity, resource, &mut evaluate)
+            .for_each_candidate(effect, identity, resource, &mut |id| match self
+                .index
+                .outcome(id, identity, resource)
+            {
+                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+                (r, outcome) => f(r, outcome),
+            })
     }
 
     fn rules(&self) -> &[ir::Rule] {

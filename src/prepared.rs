@@ -12,6 +12,7 @@
 
 use std::ops::ControlFlow;
 
+use crate::compile::layout::SideValues;
 use crate::compile::{IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
 use crate::decide::eval::{self, Outcome, Truth};
@@ -47,6 +48,8 @@ use crate::vocabulary::Effect;
 pub struct PreparedIdentity<'a> {
     policy: &'a Policy,
     identity: &'a Entity,
+    /// The identity normalised for the policy's slots.
+    identity_values: SideValues<'a>,
     /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
     /// ascending rule index.
     denies: Vec<(u32, Truth)>,
@@ -61,19 +64,24 @@ impl Policy {
     pub fn for_identity<'a>(&'a self, identity: &'a Identity) -> PreparedIdentity<'a> {
         let identity = identity.entity();
         let index = self.index();
-        let rules = self.ir_rules();
+        let identity_values = index.normalize(IDENTITY, identity);
         // The unanchored and identity-anchored rules of `effect`, each once, in load order.
         let candidates = |effect: Effect| {
-            let mut found = index.unanchored(effect).to_vec();
-            let _ = index.for_each_candidate_on_side(IDENTITY, effect, identity, &mut |r| {
-                found.push(r);
-                ControlFlow::Continue(())
-            });
+            let mut found: Vec<u32> = index
+                .unanchored(effect)
+                .iter()
+                .map(|&id| index.rule_of(id))
+                .collect();
+            let _ =
+                index.for_each_candidate_on_side(IDENTITY, effect, &identity_values, &mut |id| {
+                    found.push(index.rule_of(id));
+                    ControlFlow::Continue(())
+                });
             found.sort_unstable();
             found.dedup();
             found
         };
-        let who = |r: u32| eval::expr(&rules[r as usize].who, identity);
+        let who = |r: u32| index.programs().who(r, index.symbols(), &identity_values);
         let denies = candidates(Effect::Deny)
             .into_iter()
             .filter_map(|r| {
@@ -86,6 +94,7 @@ impl Policy {
         PreparedIdentity {
             policy: self,
             identity,
+            identity_values,
             denies,
             grants,
         }
@@ -114,6 +123,7 @@ impl PreparedIdentity<'_> {
         PreparedRequest {
             prepared: self,
             resource,
+            resource_values: self.policy.index().normalize(RESOURCE, resource),
         }
     }
 }
@@ -123,6 +133,7 @@ impl PreparedIdentity<'_> {
 struct PreparedRequest<'r> {
     prepared: &'r PreparedIdentity<'r>,
     resource: &'r Entity,
+    resource_values: SideValues<'r>,
 }
 
 impl Applying for PreparedRequest<'_> {
@@ -133,9 +144,11 @@ impl Applying for PreparedRequest<'_> {
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let p = self.prepared;
-        let rules = p.policy.ir_rules();
+        let index = p.policy.index();
+        let (programs, symbols) = (index.programs(), index.symbols());
+        let resource = &self.resource_values;
         let mut prepared = |r: u32, who: Truth| {
-            let what = eval::expr(&rules[r as usize].what, self.resource);
+            let what = programs.what(r, symbols, resource);
             match eval::combine(effect, who, what) {
                 Outcome::NotApplied => ControlFlow::Continue(()),
                 outcome => f(r, outcome),
@@ -153,11 +166,13 @@ impl Applying for PreparedRequest<'_> {
                 }
             }
         }
-        let resource = self.resource;
-        let mut evaluate = decide::evaluate_candidates(rules, p.identity, resource, f);
-        p.policy
-            .index()
-            .for_each_candidate_on_side(RESOURCE, effect, resource, &mut evaluate)
+        let identity = &p.identity_values;
+        index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |id| match index
+            .outcome(id, identity, resource)
+        {
+            (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+            (r, outcome) => f(r, outcome),
+        })
     }
 
     fn rules(&self) -> &[ir::Rule] {

@@ -14,6 +14,8 @@
 //!   *unknown* (integer against string, a set against an integer). Those probes are
 //!   per attribute and per value kind, so their cost does not grow with the rule count.
 
+pub(crate) mod layout;
+pub(crate) mod program;
 #[cfg(test)]
 mod scaling_tests;
 
@@ -22,11 +24,13 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::decide::eval::comparable;
+use crate::decide::eval::{comparable, Outcome};
 use crate::entity::Entity;
 use crate::ir::{self, Expr, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
+use layout::{Layout, SideValues, Val, NO_SYMBOL};
+use program::Programs;
 
 /// Which entity a key tests.
 pub(crate) const IDENTITY: usize = 0;
@@ -62,7 +66,8 @@ impl Postings {
 /// Everything posted under one attribute of one side.
 #[derive(Debug, Default, Clone)]
 struct AttributePostings {
-    eq_str: FxHashMap<Arc<str>, Postings>,
+    /// By the literal's symbol (see [`layout::Symbols`]).
+    eq_str: FxHashMap<u32, Postings>,
     eq_int: FxHashMap<i64, Postings>,
     eq_bool: [Postings; 2],
     present: Postings,
@@ -148,30 +153,49 @@ impl Intervals {
 /// The postings of one side (identity or resource).
 #[derive(Debug, Default, Clone)]
 struct SideIndex {
-    /// Every attribute with postings, in first-posted order.
-    entries: Vec<(Attribute, AttributePostings)>,
-    /// Plain attribute name → position in `entries`.
-    names: FxHashMap<Arc<str>, u32>,
-    /// Tag key → position in `entries`.
-    tags: FxHashMap<Arc<str>, u32>,
+    /// Every attribute with postings, by slot, in first-posted order.
+    entries: Vec<(u32, AttributePostings)>,
+    /// Slot → position in `entries` (`u32::MAX` when the slot has no postings).
+    by_slot: Vec<u32>,
     /// Positions of the attributes some deny anchors on with an equality key (probed for
     /// absence).
     deny_entries: Vec<u32>,
 }
 
 impl SideIndex {
-    fn position(&mut self, attribute: &Attribute) -> usize {
-        let (map, key) = match attribute {
-            Attribute::Name(n) => (&mut self.names, n),
-            Attribute::Tag(k) => (&mut self.tags, k),
-        };
-        let next = self.entries.len();
-        let position = *map.entry(key.clone()).or_insert(next as u32) as usize;
-        if position == next {
-            self.entries
-                .push((attribute.clone(), AttributePostings::default()));
+    fn position(&mut self, slot: u32) -> usize {
+        let s = slot as usize;
+        if self.by_slot.len() <= s {
+            self.by_slot.resize(s + 1, u32::MAX);
         }
-        position
+        if self.by_slot[s] == u32::MAX {
+            // INVARIANT: entry counts fit in u32 (at most one per slot).
+            self.by_slot[s] = self.entries.len() as u32;
+            self.entries.push((slot, AttributePostings::default()));
+        }
+        self.by_slot[s] as usize
+    }
+
+    fn entry_of_slot(&self, slot: u32) -> Option<&AttributePostings> {
+        let position = *self.by_slot.get(slot as usize)?;
+        self.entries.get(position as usize).map(|(_, ap)| ap)
+    }
+
+    /// Every posting list, for renumbering.
+    fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<u32>> {
+        self.entries.iter_mut().flat_map(|(_, ap)| {
+            let postings = ap
+                .eq_str
+                .values_mut()
+                .chain(ap.eq_int.values_mut())
+                .chain(ap.eq_bool.iter_mut())
+                .chain(std::iter::once(&mut ap.present))
+                .chain(ap.prefix.values_mut())
+                .flat_map(|p| [&mut p.grants, &mut p.denies]);
+            postings
+                .chain(ap.deny_by_kind.iter_mut())
+                .chain(std::iter::once(&mut ap.deny_any))
+        })
     }
 }
 
@@ -216,8 +240,16 @@ pub(crate) enum Key {
 }
 
 /// The indexed decision structure.
+///
+/// What it posts are **ids**: for the decision index ([`Index::build`]) the start of a
+/// rule's program (see [`program`]), so that a candidate is evaluated without another
+/// lookup; for the reverse queries' indices, rule indices. [`Index::rule_of`] maps one to
+/// the other.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Index {
+    layout: Layout,
+    /// Empty for the reverse queries' indices.
+    programs: Programs,
     sides: [SideIndex; 2],
     unanchored_grants: Vec<u32>,
     unanchored_denies: Vec<u32>,
@@ -335,20 +367,79 @@ pub(crate) fn side_options(expr: &Expr, side: usize) -> Vec<Vec<Key>> {
 }
 
 impl Index {
-    /// Builds the index over `rules` (indices are positions in `rules`).
+    /// Builds the decision index over `rules` (indices are positions in `rules`), with
+    /// every rule's program laid out in posting order.
     pub(crate) fn build(rules: &[ir::Rule]) -> Index {
-        Index::build_from(rules, |r| {
+        let mut index = Index::build_from(rules, |r| {
             let mut out = Vec::new();
             options(&r.who, IDENTITY, Keys::WithPrefixesAndRanges, &mut out);
             options(&r.what, RESOURCE, Keys::WithPrefixesAndRanges, &mut out);
             Some(intersect_ranges(out))
-        })
+        });
+        let order = index.posting_order(rules.len());
+        index.programs = Programs::build(rules, &index.layout, &order);
+        let programs = &index.programs;
+        let renumber = |list: &mut Vec<u32>| {
+            list.iter_mut().for_each(|r| *r = programs.start_of(*r));
+        };
+        for side in &mut index.sides {
+            side.lists_mut().for_each(renumber);
+            for (_, ap) in &mut side.entries {
+                for intervals in &mut ap.ranges {
+                    for item in &mut intervals.items {
+                        item.2 = programs.start_of(item.2);
+                    }
+                }
+            }
+        }
+        renumber(&mut index.unanchored_grants);
+        renumber(&mut index.unanchored_denies);
+        index
+    }
+
+    /// Every rule once, in the order the postings name them: rules posted under one key
+    /// end up next to each other.
+    fn posting_order(&self, rules: usize) -> Vec<u32> {
+        let mut placed = vec![false; rules];
+        let mut order = Vec::with_capacity(rules);
+        let mut place = |r: u32| {
+            if let Some(p) = placed.get_mut(r as usize) {
+                if !*p {
+                    *p = true;
+                    order.push(r);
+                }
+            }
+        };
+        for side in &self.sides {
+            for (_, ap) in &side.entries {
+                let postings = ap
+                    .eq_str
+                    .values()
+                    .chain(ap.eq_int.values())
+                    .chain(&ap.eq_bool)
+                    .chain(std::iter::once(&ap.present))
+                    .chain(ap.prefix.values());
+                for p in postings {
+                    p.grants.iter().chain(&p.denies).for_each(|&r| place(r));
+                }
+                for intervals in &ap.ranges {
+                    intervals.items.iter().for_each(|&(_, _, r)| place(r));
+                }
+            }
+        }
+        self.unanchored_grants
+            .iter()
+            .chain(&self.unanchored_denies)
+            .for_each(|&r| place(r));
+        // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+        (0..rules as u32).for_each(place);
+        order
     }
 
     /// An index of the **grants** only, each posted under an anchor of `side` alone (or
     /// unanchored when that side has no indexable atom): probed with one entity, it finds
     /// every grant whose `side` condition can be true for it, whatever the other side.
-    /// The reverse queries (`src/lifecycle/`) start from it.
+    /// The reverse queries (`src/lifecycle/`) start from it; it posts rule indices.
     pub(crate) fn build_grants_on_side(rules: &[ir::Rule], side: usize) -> Index {
         Index::build_from(rules, |r| match (r.effect, side) {
             (Effect::Deny, _) => None,
@@ -372,7 +463,10 @@ impl Index {
                 }
             }
         }
-        let mut index = Index::default();
+        let mut index = Index {
+            layout: Layout::of(rules),
+            ..Index::default()
+        };
         index.stats.rules = rules.len();
         for (i, (rule, opts)) in rules.iter().zip(&all_options).enumerate() {
             let Some(opts) = opts else { continue };
@@ -409,11 +503,19 @@ impl Index {
     }
 
     fn post(&mut self, key: &Key, effect: Effect, rule: u32) {
+        let (side, attribute) = match key {
+            Key::Eq(side, attribute, _)
+            | Key::Present(side, attribute)
+            | Key::Prefix(side, attribute, _)
+            | Key::Range(side, attribute, _, _) => (*side, attribute),
+        };
+        // Every attribute of a rule has a slot: the layout was made from these rules.
+        let slot = self.layout.slots[side].get(attribute).unwrap_or(u32::MAX);
+        let side_index = &mut self.sides[side];
+        let position = side_index.position(slot);
+        let ap = &mut side_index.entries[position].1;
         match key {
-            Key::Prefix(side, attribute, prefix) => {
-                let side_index = &mut self.sides[*side];
-                let position = side_index.position(attribute);
-                let ap = &mut side_index.entries[position].1;
+            Key::Prefix(_, _, prefix) => {
                 ap.prefix
                     .entry(prefix.clone())
                     .or_default()
@@ -421,26 +523,16 @@ impl Index {
                 ap.prefix_lengths.push(prefix.len());
                 Index::post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
             }
-            Key::Range(side, attribute, lo, hi) => {
-                let side_index = &mut self.sides[*side];
-                let position = side_index.position(attribute);
-                let ap = &mut side_index.entries[position].1;
+            Key::Range(_, _, lo, hi) => {
                 ap.ranges[usize::from(effect == Effect::Deny)]
                     .items
                     .push((*lo, *hi, rule));
                 Index::post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
             }
-            Key::Present(side, attribute) => {
-                let side_index = &mut self.sides[*side];
-                let position = side_index.position(attribute);
-                side_index.entries[position].1.present.push(effect, rule);
-            }
-            Key::Eq(side, attribute, literal) => {
-                let side_index = &mut self.sides[*side];
-                let position = side_index.position(attribute);
-                let ap = &mut side_index.entries[position].1;
+            Key::Present(..) => ap.present.push(effect, rule),
+            Key::Eq(_, _, literal) => {
                 match literal {
-                    Literal::Str(s) => ap.eq_str.entry(s.clone()).or_default(),
+                    Literal::Str(s) => ap.eq_str.entry(self.layout.symbols.get(s)).or_default(),
                     Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
@@ -480,27 +572,60 @@ impl Index {
         self.stats
     }
 
-    /// Calls `f` with every candidate rule of `effect` for this request, possibly more
-    /// than once and in no particular order. Stops early when `f` breaks.
+    /// `entity` normalised for this index's slots of `side`.
+    #[inline]
+    pub(crate) fn normalize<'a>(&'a self, side: usize, entity: &'a Entity) -> SideValues<'a> {
+        SideValues::normalize(&self.layout, side, entity)
+    }
+
+    /// The rule index of a posted id.
+    #[inline]
+    pub(crate) fn rule_of(&self, id: u32) -> u32 {
+        if self.programs.is_empty() {
+            id
+        } else {
+            self.programs.rule_at(id)
+        }
+    }
+
+    /// The outcome of the rule whose program starts at `id` (decision index only), with
+    /// its rule index.
+    #[inline]
+    pub(crate) fn outcome(
+        &self,
+        id: u32,
+        identity: &SideValues<'_>,
+        resource: &SideValues<'_>,
+    ) -> (u32, Outcome) {
+        self.programs
+            .outcome(id, &self.layout.symbols, identity, resource)
+    }
+
+    /// The programs of the decision index.
+    pub(crate) fn programs(&self) -> &Programs {
+        &self.programs
+    }
+
+    /// The symbols programs refer to.
+    pub(crate) fn symbols(&self) -> &layout::Symbols {
+        &self.layout.symbols
+    }
+
+    /// Calls `f` with the id of every candidate rule of `effect` for this request,
+    /// possibly more than once and in no particular order. Stops early when `f` breaks.
     pub(crate) fn for_each_candidate(
         &self,
         effect: Effect,
-        identity: &Entity,
-        resource: &Entity,
+        identity: &SideValues<'_>,
+        resource: &SideValues<'_>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let unanchored = match effect {
-            Effect::Grant => &self.unanchored_grants,
-            Effect::Deny => &self.unanchored_denies,
-        };
-        for &r in unanchored {
-            f(r)?;
-        }
-        self.probe_side(&self.sides[IDENTITY], effect, identity, f)?;
-        self.probe_side(&self.sides[RESOURCE], effect, resource, f)
+        emit(self.unanchored(effect), f)?;
+        self.probe_side(IDENTITY, effect, identity, f)?;
+        self.probe_side(RESOURCE, effect, resource, f)
     }
 
-    /// Rules of `effect` with no indexable atom (evaluated on every request).
+    /// Ids of the rules of `effect` with no indexable atom (evaluated on every request).
     pub(crate) fn unanchored(&self, effect: Effect) -> &[u32] {
         match effect {
             Effect::Grant => &self.unanchored_grants,
@@ -508,60 +633,81 @@ impl Index {
         }
     }
 
-    /// Calls `f` with the candidates of `effect` posted under keys of one side only
-    /// ([`IDENTITY`] or [`RESOURCE`]), probed with that side's `entity`; the unanchored
-    /// rules are not included. Used by the per-identity fast path.
+    /// Calls `f` with the ids of the candidates of `effect` posted under keys of one side
+    /// only ([`IDENTITY`] or [`RESOURCE`]), probed with that side's values; the
+    /// unanchored rules are not included. Used by the per-identity fast path and the
+    /// reverse queries.
     pub(crate) fn for_each_candidate_on_side(
         &self,
         side: usize,
         effect: Effect,
-        entity: &Entity,
+        values: &SideValues<'_>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.probe_side(&self.sides[side], effect, entity, f)
+        self.probe_side(side, effect, values, f)
     }
 
-    /// Probes one side. Walks whichever is shorter — the side's indexed attributes
-    /// (looking each up in the entity) or the entity's attributes (looking each up in the
-    /// index) — so a policy that indexes few attributes costs few lookups.
+    /// Probes one side. Walks the side's indexed attributes, reading each value by slot;
+    /// when the side has too many slots to normalise up front and the entity has fewer
+    /// attributes than the side indexes, walks the entity's attributes instead, so that
+    /// a policy that indexes many attributes costs few lookups.
     fn probe_side(
         &self,
-        side: &SideIndex,
+        side: usize,
         effect: Effect,
-        entity: &Entity,
+        values: &SideValues<'_>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let attributes = entity.attribute_map();
-        let tags = entity.tag_map();
-        if side.entries.len() <= attributes.len() + tags.len() {
-            for (attribute, ap) in &side.entries {
-                match entity.value_of(attribute) {
-                    Some(value) => probe_value(ap, effect, value, f)?,
-                    None if effect == Effect::Deny => emit(&ap.deny_any, f)?,
-                    None => {}
+        let index = &self.sides[side];
+        let symbols = &self.layout.symbols;
+        match values.lazy_parts() {
+            Some((entity, slots, _))
+                if index.entries.len() > entity.attribute_map().len() + entity.tag_map().len() =>
+            {
+                for (name, value) in entity.attribute_map() {
+                    if let Some(ap) = slots
+                        .get_name(name)
+                        .and_then(|slot| index.entry_of_slot(slot))
+                    {
+                        probe_value(
+                            ap,
+                            symbols,
+                            effect,
+                            SideValues::val_of(value.as_ref(), symbols),
+                            f,
+                        )?;
+                    }
+                }
+                for (key, value) in entity.tag_map() {
+                    if let Some(ap) = slots
+                        .get_tag(key)
+                        .and_then(|slot| index.entry_of_slot(slot))
+                    {
+                        probe_value(
+                            ap,
+                            symbols,
+                            effect,
+                            SideValues::val_of(ValueRef::Str(value), symbols),
+                            f,
+                        )?;
+                    }
+                }
+                if effect == Effect::Deny {
+                    for &i in &index.deny_entries {
+                        let (slot, ap) = &index.entries[i as usize];
+                        if values.get(*slot) == Val::Absent {
+                            emit(&ap.deny_any, f)?;
+                        }
+                    }
                 }
             }
-            return ControlFlow::Continue(());
-        }
-        if !side.names.is_empty() {
-            for (name, value) in attributes {
-                if let Some(&i) = side.names.get(name.as_str()) {
-                    probe_value(&side.entries[i as usize].1, effect, value.as_ref(), f)?;
-                }
-            }
-        }
-        if !side.tags.is_empty() {
-            for (key, value) in tags {
-                if let Some(&i) = side.tags.get(key.as_str()) {
-                    probe_value(&side.entries[i as usize].1, effect, ValueRef::Str(value), f)?;
-                }
-            }
-        }
-        if effect == Effect::Deny {
-            for &i in &side.deny_entries {
-                let (attribute, ap) = &side.entries[i as usize];
-                if entity.value_of(attribute).is_none() {
-                    emit(&ap.deny_any, f)?;
+            _ => {
+                for (slot, ap) in &index.entries {
+                    match values.get(*slot) {
+                        Val::Absent if effect == Effect::Deny => emit(&ap.deny_any, f)?,
+                        Val::Absent => {}
+                        value => probe_value(ap, symbols, effect, value, f)?,
+                    }
                 }
             }
         }
@@ -580,29 +726,36 @@ fn emit(list: &[u32], f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow
 #[inline]
 fn probe_value(
     ap: &AttributePostings,
+    symbols: &layout::Symbols,
     effect: Effect,
-    value: ValueRef<'_>,
+    value: Val<'_>,
     f: &mut impl FnMut(u32) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match value {
-        ValueRef::Str(s) => {
-            if let Some(p) = ap.eq_str.get(s) {
-                emit(p.of(effect), f)?;
+        Val::Absent => return ControlFlow::Continue(()),
+        Val::Str(s, sym) => {
+            if sym != NO_SYMBOL {
+                if let Some(p) = ap.eq_str.get(&sym) {
+                    emit(p.of(effect), f)?;
+                }
             }
             probe_prefixes(ap, effect, s, f)?;
         }
-        ValueRef::Int(i) => {
+        Val::Int(i) => {
             if let Some(p) = ap.eq_int.get(&i) {
                 emit(p.of(effect), f)?;
             }
             ap.ranges[usize::from(effect == Effect::Deny)].stab(i, f)?;
         }
-        ValueRef::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect), f)?,
-        ValueRef::Set(items) => {
+        Val::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect), f)?,
+        Val::Set(items) => {
             if !ap.eq_str.is_empty() || !ap.prefix.is_empty() {
                 for item in items {
-                    if let Some(p) = ap.eq_str.get(item.as_str()) {
-                        emit(p.of(effect), f)?;
+                    let sym = symbols.get(item);
+                    if sym != NO_SYMBOL {
+                        if let Some(p) = ap.eq_str.get(&sym) {
+                            emit(p.of(effect), f)?;
+                        }
                     }
                     probe_prefixes(ap, effect, item, f)?;
                 }
@@ -611,9 +764,11 @@ fn probe_value(
     }
     emit(ap.present.of(effect), f)?;
     if effect == Effect::Deny {
-        for kind in LiteralKind::ALL {
-            if !comparable(value, kind) {
-                emit(&ap.deny_by_kind[kind as usize], f)?;
+        if let Some(value) = value.value() {
+            for kind in LiteralKind::ALL {
+                if !comparable(value, kind) {
+                    emit(&ap.deny_by_kind[kind as usize], f)?;
+                }
             }
         }
     }

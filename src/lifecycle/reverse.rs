@@ -267,7 +267,8 @@ impl Policy {
         let rules = self.ir_rules();
         let index = &reverse.by_side[side];
         let mut grants = index.unanchored(Effect::Grant).to_vec();
-        let _ = index.for_each_candidate_on_side(side, Effect::Grant, entity, &mut |r| {
+        let values = index.normalize(side, entity);
+        let _ = index.for_each_candidate_on_side(side, Effect::Grant, &values, &mut |r| {
             grants.push(r);
             ControlFlow::Continue(())
         });

@@ -1,0 +1,335 @@
+//! Rules as flat programs: the conditions of every rule in one array of fixed-size
+//! nodes, evaluated on a normalised request ([`SideValues`]).
+//!
+//! A rule's program is a header node (its effect and rule index) followed by its `WHO`
+//! condition and its `WHAT` condition, each a tree written in prefix order: an `and`,
+//! `or` or `not` node is followed by its operands, and every node knows the size of its
+//! subtree so that an evaluation can skip an operand it does not need. Atoms refer to
+//! attributes by slot and to string literals by symbol, so evaluating one compares
+//! integers. Programs are laid out in the order the index posts them (rules under one
+//! key next to each other), so the candidates of one probe are read from a few adjacent
+//! cache lines.
+//!
+//! The tree evaluator over entities (`decide::eval`) is the reference: the linear scan
+//! and the explanations use it, and the property tests check that both agree.
+
+use crate::decide::eval::{any, Outcome, Truth};
+use crate::ir::{self, Expr, Glob, Test};
+use crate::vocabulary::{Effect, Literal};
+
+use super::layout::{Layout, SideValues, Symbols, Val, NO_SYMBOL};
+
+/// What a node does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A rule header: `x` is the rule index, `y` 1 for a deny.
+    Rule,
+    Any,
+    And,
+    Or,
+    Not,
+    Has,
+    /// `x` is the symbol.
+    EqStr,
+    /// `x` is the integer.
+    EqInt,
+    /// `x` is 0 or 1.
+    EqBool,
+    /// `x` is the position in `lists`.
+    In,
+    /// `x` is the position in `globs`.
+    Like,
+    /// `lo = x`, `hi = y`.
+    Range,
+    EmptyRange,
+}
+
+/// One node: 32 bytes, two to a cache line.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    kind: Kind,
+    /// The attribute's slot (atoms).
+    slot: u32,
+    /// The number of nodes in this subtree, this one included.
+    size: u32,
+    x: i64,
+    y: i64,
+}
+
+/// The literals of an `in` list, by kind.
+#[derive(Debug, Clone, Default)]
+struct InList {
+    /// Symbols, sorted.
+    strs: Vec<u32>,
+    /// Integers, sorted.
+    ints: Vec<i64>,
+    /// Which booleans: bit 0 false, bit 1 true.
+    bools: u8,
+}
+
+/// Every rule's program.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Programs {
+    nodes: Vec<Node>,
+    lists: Vec<InList>,
+    globs: Vec<Glob>,
+    /// Rule index → where its program starts in `nodes`.
+    starts: Vec<u32>,
+}
+
+impl Programs {
+    /// Writes the programs of `rules`, in the order `order` gives (each rule once).
+    pub(crate) fn build(rules: &[ir::Rule], layout: &Layout, order: &[u32]) -> Programs {
+        let mut programs = Programs {
+            nodes: Vec::with_capacity(rules.len() * 6),
+            starts: vec![0; rules.len()],
+            ..Programs::default()
+        };
+        for &r in order {
+            let rule = &rules[r as usize];
+            let start = programs.nodes.len();
+            // INVARIANT: node counts fit in u32 (bounded by the policy's size limits).
+            programs.starts[r as usize] = start as u32;
+            programs.nodes.push(Node {
+                kind: Kind::Rule,
+                slot: 0,
+                size: 0,
+                x: i64::from(r),
+                y: i64::from(rule.effect == Effect::Deny),
+            });
+            programs.write(&rule.who, 0, layout);
+            programs.write(&rule.what, 1, layout);
+            programs.nodes[start].size = (programs.nodes.len() - start) as u32;
+        }
+        programs.nodes.shrink_to_fit();
+        programs
+    }
+
+    fn write(&mut self, expr: &Expr, side: usize, layout: &Layout) {
+        let start = self.nodes.len();
+        let node = |kind, slot, x, y| Node {
+            kind,
+            slot,
+            size: 1,
+            x,
+            y,
+        };
+        match expr {
+            Expr::Any => self.nodes.push(node(Kind::Any, 0, 0, 0)),
+            Expr::And(es) | Expr::Or(es) => {
+                let kind = if matches!(expr, Expr::And(_)) {
+                    Kind::And
+                } else {
+                    Kind::Or
+                };
+                self.nodes.push(node(kind, 0, 0, 0));
+                es.iter().for_each(|e| self.write(e, side, layout));
+            }
+            Expr::Not(e) => {
+                self.nodes.push(node(Kind::Not, 0, 0, 0));
+                self.write(e, side, layout);
+            }
+            Expr::Atom(atom) => {
+                // Every tested attribute has a slot: the layout was made from these rules.
+                let slot = layout.slots[side].get(&atom.attribute).unwrap_or(u32::MAX);
+                let n = match &atom.test {
+                    Test::Has => node(Kind::Has, slot, 0, 0),
+                    Test::Eq(Literal::Str(s)) => {
+                        node(Kind::EqStr, slot, i64::from(layout.symbols.get(s)), 0)
+                    }
+                    Test::Eq(Literal::Int(i)) => node(Kind::EqInt, slot, *i, 0),
+                    Test::Eq(Literal::Bool(b)) => node(Kind::EqBool, slot, i64::from(*b), 0),
+                    Test::In(ls) => {
+                        let mut list = InList::default();
+                        for l in ls {
+                            match l {
+                                Literal::Str(s) => list.strs.push(layout.symbols.get(s)),
+                                Literal::Int(i) => list.ints.push(*i),
+                                Literal::Bool(b) => list.bools |= 1 << u8::from(*b),
+                            }
+                        }
+                        list.strs.sort_unstable();
+                        list.strs.dedup();
+                        list.ints.sort_unstable();
+                        list.ints.dedup();
+                        self.lists.push(list);
+                        node(Kind::In, slot, self.lists.len() as i64 - 1, 0)
+                    }
+                    Test::Like(glob) => {
+                        self.globs.push((**glob).clone());
+                        node(Kind::Like, slot, self.globs.len() as i64 - 1, 0)
+                    }
+                    Test::Range { lo, hi } => node(Kind::Range, slot, *lo, *hi),
+                    Test::EmptyRange => node(Kind::EmptyRange, slot, 0, 0),
+                };
+                self.nodes.push(n);
+            }
+        }
+        self.nodes[start].size = (self.nodes.len() - start) as u32;
+    }
+
+    /// True for an index that has no programs (the reverse queries').
+    pub(crate) fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Where the program of rule `r` starts.
+    #[inline]
+    pub(crate) fn start_of(&self, r: u32) -> u32 {
+        self.starts[r as usize]
+    }
+
+    /// The rule whose program starts at `at`.
+    #[inline]
+    pub(crate) fn rule_at(&self, at: u32) -> u32 {
+        // INVARIANT: the header's x is a rule index (a u32).
+        self.nodes[at as usize].x as u32
+    }
+
+    /// The outcome of the program at `at` on a request, with its rule index.
+    #[inline]
+    pub(crate) fn outcome(
+        &self,
+        at: u32,
+        symbols: &Symbols,
+        identity: &SideValues<'_>,
+        resource: &SideValues<'_>,
+    ) -> (u32, Outcome) {
+        let at = at as usize;
+        let header = self.nodes[at];
+        let effect = if header.y == 1 {
+            Effect::Deny
+        } else {
+            Effect::Grant
+        };
+        // INVARIANT: the header's x is a rule index (a u32).
+        let rule = header.x as u32;
+        let who = self.eval(at + 1, symbols, identity);
+        if !crate::decide::eval::who_admits(effect, who) {
+            return (rule, Outcome::NotApplied);
+        }
+        let what_at = at + 1 + self.nodes[at + 1].size as usize;
+        let what = self.eval(what_at, symbols, resource);
+        (rule, crate::decide::eval::combine(effect, who, what))
+    }
+
+    /// The truth of rule `r`'s `WHO` condition.
+    pub(crate) fn who(&self, r: u32, symbols: &Symbols, identity: &SideValues<'_>) -> Truth {
+        self.eval(self.start_of(r) as usize + 1, symbols, identity)
+    }
+
+    /// The truth of rule `r`'s `WHAT` condition.
+    #[inline]
+    pub(crate) fn what(&self, r: u32, symbols: &Symbols, resource: &SideValues<'_>) -> Truth {
+        let at = self.start_of(r) as usize + 1;
+        let what_at = at + self.nodes[at].size as usize;
+        self.eval(what_at, symbols, resource)
+    }
+
+    /// Kleene evaluation of the subtree at `at`.
+    fn eval(&self, at: usize, symbols: &Symbols, side: &SideValues<'_>) -> Truth {
+        let node = &self.nodes[at];
+        match node.kind {
+            Kind::Any => Truth::True,
+            Kind::Not => !self.eval(at + 1, symbols, side),
+            Kind::And | Kind::Or => {
+                let and = node.kind == Kind::And;
+                let end = at + node.size as usize;
+                let mut i = at + 1;
+                let mut acc = Truth::False;
+                while i < end {
+                    // `and` is `not any(not …)`.
+                    let t = self.eval(i, symbols, side);
+                    let t = if and { !t } else { t };
+                    match t {
+                        Truth::True => {
+                            acc = Truth::True;
+                            break;
+                        }
+                        Truth::Unknown => acc = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                    i += self.nodes[i].size as usize;
+                }
+                if and {
+                    !acc
+                } else {
+                    acc
+                }
+            }
+            Kind::Rule => Truth::Unknown,
+            _ => self.atom(node, symbols, side.get(node.slot)),
+        }
+    }
+
+    #[inline]
+    fn atom(&self, node: &Node, symbols: &Symbols, value: Val<'_>) -> Truth {
+        if node.kind == Kind::Has {
+            return Truth::from_bool(value != Val::Absent);
+        }
+        match (node.kind, value) {
+            (_, Val::Absent) => Truth::Unknown,
+            (Kind::EqStr, Val::Str(_, sym)) => {
+                Truth::from_bool(sym != NO_SYMBOL && i64::from(sym) == node.x)
+            }
+            (Kind::EqStr, Val::Set(items)) => Truth::from_bool(set_has(items, symbols, node.x)),
+            (Kind::EqInt, Val::Int(i)) => Truth::from_bool(i == node.x),
+            (Kind::EqBool, Val::Bool(b)) => Truth::from_bool(i64::from(b) == node.x),
+            (Kind::In, value) => self.in_list(&self.lists[node.x as usize], symbols, value),
+            (Kind::Like, Val::Str(s, _)) => {
+                Truth::from_bool(self.globs[node.x as usize].is_match(s))
+            }
+            (Kind::Like, Val::Set(items)) => {
+                let glob = &self.globs[node.x as usize];
+                Truth::from_bool(items.iter().any(|s| glob.is_match(s)))
+            }
+            (Kind::Range, Val::Int(i)) => Truth::from_bool(node.x <= i && i <= node.y),
+            (Kind::EmptyRange, Val::Int(_)) => Truth::False,
+            _ => Truth::Unknown,
+        }
+    }
+
+    /// `value in list`: true when it equals some literal, else unknown when some literal
+    /// cannot be compared with it, else false (as `any` of the equalities).
+    fn in_list(&self, list: &InList, symbols: &Symbols, value: Val<'_>) -> Truth {
+        let (found, others) = match value {
+            Val::Absent => return Truth::Unknown,
+            Val::Str(_, sym) => (
+                sym != NO_SYMBOL && list.strs.binary_search(&sym).is_ok(),
+                !list.ints.is_empty() || list.bools != 0,
+            ),
+            Val::Set(items) => (
+                list.strs
+                    .iter()
+                    .any(|&s| set_has(items, symbols, i64::from(s))),
+                !list.ints.is_empty() || list.bools != 0,
+            ),
+            Val::Int(i) => (
+                list.ints.binary_search(&i).is_ok(),
+                !list.strs.is_empty() || list.bools != 0,
+            ),
+            Val::Bool(b) => (
+                list.bools & (1 << u8::from(b)) != 0,
+                !list.strs.is_empty() || !list.ints.is_empty(),
+            ),
+        };
+        any([
+            Truth::from_bool(found),
+            if others { Truth::Unknown } else { Truth::False },
+        ]
+        .into_iter())
+    }
+}
+
+/// Whether a set (sorted, unique) holds the text of symbol `sym`.
+#[inline]
+fn set_has(items: &[String], symbols: &Symbols, sym: i64) -> bool {
+    let Ok(sym) = u32::try_from(sym) else {
+        return false;
+    };
+    if sym == NO_SYMBOL {
+        return false;
+    }
+    let text = symbols.text(sym);
+    items.binary_search_by(|x| x.as_str().cmp(text)).is_ok()
+}
