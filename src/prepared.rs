@@ -12,7 +12,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::compile::layout::SideValues;
+use crate::compile::layout::{SettledValues, SideValues};
 use crate::compile::{IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
 use crate::decide::eval::{self, Outcome, Truth};
@@ -49,7 +49,7 @@ pub struct PreparedIdentity<'a> {
     policy: &'a Policy,
     identity: &'a Entity,
     /// The identity normalised for the policy's slots.
-    identity_values: SideValues<'a>,
+    identity_values: SettledValues<'a>,
     /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
     /// ascending rule index.
     denies: Vec<(u32, Truth)>,
@@ -64,7 +64,7 @@ impl Policy {
     pub fn for_identity<'a>(&'a self, identity: &'a Identity) -> PreparedIdentity<'a> {
         let identity = identity.entity();
         let index = self.index();
-        let identity_values = index.normalize(IDENTITY, identity);
+        let identity_values = index.normalize(IDENTITY, identity).settle();
         // The unanchored and identity-anchored rules of `effect`, each once, in load order.
         let candidates = |effect: Effect| {
             let mut found: Vec<u32> = index

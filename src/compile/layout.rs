@@ -10,6 +10,7 @@
 //! A string that is no literal of the policy gets [`NO_SYMBOL`]: it equals no literal,
 //! which is exactly what equality with every literal would say.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -22,8 +23,8 @@ use crate::vocabulary::{Attribute, Literal};
 /// The symbol of a string that is no literal of the policy.
 pub(crate) const NO_SYMBOL: u32 = u32::MAX;
 
-/// How many slots a side may have for its values to be normalised into an array on the
-/// stack; a side with more is read lazily, one attribute at a time.
+/// How many slots of a side a decision remembers once read (on the stack); later slots
+/// are read from the entity each time they are asked for.
 pub(crate) const DENSE_SLOTS: usize = 12;
 
 /// The attributes of one side, numbered.
@@ -112,6 +113,11 @@ impl Symbols {
         self.ids.get(text).copied().unwrap_or(NO_SYMBOL)
     }
 
+    /// The number of symbols.
+    pub(crate) fn len(&self) -> usize {
+        self.texts.len()
+    }
+
     /// The text of symbol `id`.
     #[inline]
     pub(crate) fn text(&self, id: u32) -> &str {
@@ -195,72 +201,107 @@ impl<'a> Val<'a> {
     }
 }
 
-/// One side of a request, normalised: the value of each slot.
-///
-/// With at most [`DENSE_SLOTS`] slots every value is read once into an array on the
-/// stack; with more, each is read from the entity when asked (still once per probe or
-/// atom, never per rule). Neither allocates.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum SideValues<'a> {
-    Dense {
-        values: [Val<'a>; DENSE_SLOTS],
-    },
-    Lazy {
-        entity: &'a Entity,
-        slots: &'a SlotTable,
-        symbols: &'a Symbols,
-    },
+/// One side of a request, read by slot: what probes and programs read attributes
+/// through.
+pub(crate) trait SlotValues<'a> {
+    /// The value of `slot`.
+    fn get(&self, slot: u32) -> Val<'a>;
+
+    /// The entity the values come from.
+    fn entity(&self) -> &'a Entity;
+}
+
+/// One side of a request, normalised on first use: each slot is read from the entity at
+/// most once per decision (the first [`DENSE_SLOTS`] slots are remembered on the stack;
+/// later ones are read when asked). Reading a string value looks it up among the symbols
+/// once. Does not allocate.
+#[derive(Debug)]
+pub(crate) struct SideValues<'a> {
+    entity: &'a Entity,
+    slots: &'a SlotTable,
+    symbols: &'a Symbols,
+    read: [Cell<Option<Val<'a>>>; DENSE_SLOTS],
 }
 
 impl<'a> SideValues<'a> {
-    /// Reads `entity`'s values for the slots of `side`.
+    /// `entity`'s values for the slots of `side`, read as they are asked for.
     #[inline]
     pub(crate) fn normalize(layout: &'a Layout, side: usize, entity: &'a Entity) -> Self {
-        let slots = &layout.slots[side];
-        let symbols = &layout.symbols;
-        if slots.len() > DENSE_SLOTS {
-            return SideValues::Lazy {
-                entity,
-                slots,
-                symbols,
-            };
+        SideValues {
+            entity,
+            slots: &layout.slots[side],
+            symbols: &layout.symbols,
+            read: [const { Cell::new(None) }; DENSE_SLOTS],
         }
-        let mut values = [Val::Absent; DENSE_SLOTS];
-        for (value, attribute) in values.iter_mut().zip(&slots.attributes) {
-            *value = Val::of(entity.value_of(attribute), symbols);
-        }
-        SideValues::Dense { values }
     }
 
-    /// The value of `slot`.
+    /// Every slot read now, into a vector that can be kept and shared between threads
+    /// (the per-identity fast path).
+    pub(crate) fn settle(&self) -> SettledValues<'a> {
+        SettledValues {
+            entity: self.entity,
+            values: (0..self.slots.len())
+                // INVARIANT: slot counts fit in u32.
+                .map(|slot| self.get(slot as u32))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> SlotValues<'a> for SideValues<'a> {
     #[inline]
-    pub(crate) fn get(&self, slot: u32) -> Val<'a> {
-        match self {
-            SideValues::Dense { values } => values[slot as usize],
-            SideValues::Lazy {
-                entity,
-                slots,
-                symbols,
-            } => Val::of(entity.value_of(slots.attribute(slot)), symbols),
+    fn get(&self, slot: u32) -> Val<'a> {
+        let read = |slot| {
+            Val::of(
+                self.entity.value_of(self.slots.attribute(slot)),
+                self.symbols,
+            )
+        };
+        match self.read.get(slot as usize) {
+            Some(cell) => match cell.get() {
+                Some(value) => value,
+                None => {
+                    let value = read(slot);
+                    cell.set(Some(value));
+                    value
+                }
+            },
+            None => read(slot),
         }
     }
 
-    /// The entity's attributes that have a slot, with it (lazy sides only: a dense side's
-    /// slots are few enough to walk).
-    pub(crate) fn lazy_parts(&self) -> Option<(&'a Entity, &'a SlotTable, &'a Symbols)> {
-        match *self {
-            SideValues::Dense { .. } => None,
-            SideValues::Lazy {
-                entity,
-                slots,
-                symbols,
-            } => Some((entity, slots, symbols)),
-        }
+    #[inline]
+    fn entity(&self) -> &'a Entity {
+        self.entity
+    }
+}
+
+/// Every slot of one side, read: kept by [`PreparedIdentity`](crate::PreparedIdentity).
+#[derive(Debug, Clone)]
+pub(crate) struct SettledValues<'a> {
+    entity: &'a Entity,
+    values: Vec<Val<'a>>,
+}
+
+impl<'a> SlotValues<'a> for SettledValues<'a> {
+    #[inline]
+    fn get(&self, slot: u32) -> Val<'a> {
+        self.values
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(Val::Absent)
     }
 
+    #[inline]
+    fn entity(&self) -> &'a Entity {
+        self.entity
+    }
+}
+
+impl<'a> Val<'a> {
     /// A value read from an entity directly (for probes that walk the entity).
     #[inline]
-    pub(crate) fn val_of(value: ValueRef<'a>, symbols: &Symbols) -> Val<'a> {
+    pub(crate) fn read(value: ValueRef<'a>, symbols: &Symbols) -> Val<'a> {
         Val::of(Some(value), symbols)
     }
 }

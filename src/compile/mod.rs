@@ -29,7 +29,7 @@ use crate::entity::Entity;
 use crate::ir::{self, Expr, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
-use layout::{Layout, SideValues, Val, NO_SYMBOL};
+use layout::{Layout, SideValues, SlotValues, Val, NO_SYMBOL};
 use program::Programs;
 
 /// Which entity a key tests.
@@ -37,7 +37,8 @@ pub(crate) const IDENTITY: usize = 0;
 /// Which entity a key tests.
 pub(crate) const RESOURCE: usize = 1;
 
-/// Rules posted under one key, split by effect; indices ascend (load order).
+/// Rules posted under one key while the index is built, split by effect; indices ascend
+/// (load order).
 #[derive(Debug, Default, Clone)]
 struct Postings {
     grants: Vec<u32>,
@@ -45,13 +46,6 @@ struct Postings {
 }
 
 impl Postings {
-    fn of(&self, effect: Effect) -> &[u32] {
-        match effect {
-            Effect::Grant => &self.grants,
-            Effect::Deny => &self.denies,
-        }
-    }
-
     fn push(&mut self, effect: Effect, rule: u32) {
         let list = match effect {
             Effect::Grant => &mut self.grants,
@@ -61,16 +55,55 @@ impl Postings {
             list.push(rule);
         }
     }
+
+    /// Moves the lists into `pool`, returning where they are.
+    fn into_pool(self, pool: &mut Vec<u32>) -> PostRange {
+        // INVARIANT: pool positions fit in u32 (a few per rule).
+        let start = pool.len() as u32;
+        pool.extend(self.grants);
+        let mid = pool.len() as u32;
+        pool.extend(self.denies);
+        PostRange {
+            start,
+            mid,
+            end: pool.len() as u32,
+        }
+    }
 }
 
-/// Everything posted under one attribute of one side.
+/// Rules posted under one key in the finished index: grants at `pool[start..mid]` and
+/// denies at `pool[mid..end]` of the side's pool, so that a key costs 12 bytes and its
+/// rules are read from one contiguous run.
+#[derive(Debug, Default, Clone, Copy)]
+struct PostRange {
+    start: u32,
+    mid: u32,
+    end: u32,
+}
+
+impl PostRange {
+    #[inline]
+    fn of<'p>(&self, effect: Effect, pool: &'p [u32]) -> &'p [u32] {
+        let (from, to) = match effect {
+            Effect::Grant => (self.start, self.mid),
+            Effect::Deny => (self.mid, self.end),
+        };
+        pool.get(from as usize..to as usize).unwrap_or(&[])
+    }
+}
+
+/// Everything posted under one attribute of one side: `P` is [`Postings`] while the
+/// index is built and [`PostRange`] once it is finished.
 #[derive(Debug, Default, Clone)]
-struct AttributePostings {
-    /// By the literal's symbol (see [`layout::Symbols`]).
-    eq_str: FxHashMap<u32, Postings>,
-    eq_int: FxHashMap<i64, Postings>,
-    eq_bool: [Postings; 2],
-    present: Postings,
+struct AttributePostings<P> {
+    /// By the literal's symbol (see [`layout::Symbols`]), when few symbols are posted.
+    eq_str: FxHashMap<u32, P>,
+    /// By symbol, as an array, when many are (then `eq_str` is empty): one read instead
+    /// of a hash probe.
+    eq_dense: Vec<P>,
+    eq_int: FxHashMap<i64, P>,
+    eq_bool: [P; 2],
+    present: P,
     /// Denies with an equality key of each [`LiteralKind`] on this attribute: candidates when the
     /// request's value makes that comparison unknown.
     deny_by_kind: [Vec<u32>; 3],
@@ -78,11 +111,146 @@ struct AttributePostings {
     deny_any: Vec<u32>,
     /// Rules anchored on a glob's literal prefix, by prefix: a candidate when the value
     /// (or a set element) starts with it.
-    prefix: FxHashMap<Arc<str>, Postings>,
+    prefix: FxHashMap<Arc<str>, P>,
     /// The distinct prefix lengths (bytes) in `prefix`, ascending.
     prefix_lengths: Vec<usize>,
     /// Rules anchored on an integer range: grants and denies, as intervals to stab.
     ranges: [Intervals; 2],
+}
+
+impl AttributePostings<Postings> {
+    /// The finished form: postings moved into `pool`, string keys by symbol in an array
+    /// when at least one in eight of the `symbols` is posted here.
+    fn finish(self, pool: &mut Vec<u32>, symbols: usize) -> AttributePostings<PostRange> {
+        let mut keys: Vec<(u32, Postings)> = self.eq_str.into_iter().collect();
+        keys.sort_unstable_by_key(|(sym, _)| *sym);
+        let mut eq_str = FxHashMap::default();
+        let mut eq_dense = Vec::new();
+        if keys.len() >= 64 && keys.len().saturating_mul(8) >= symbols {
+            eq_dense = vec![PostRange::default(); symbols];
+            for (sym, postings) in keys {
+                if let Some(slot) = eq_dense.get_mut(sym as usize) {
+                    *slot = postings.into_pool(pool);
+                }
+            }
+        } else {
+            eq_str.reserve(keys.len());
+            for (sym, postings) in keys {
+                eq_str.insert(sym, postings.into_pool(pool));
+            }
+        }
+        let mut ranges = self.ranges;
+        ranges.iter_mut().for_each(Intervals::finish);
+        let mut prefix_lengths = self.prefix_lengths;
+        prefix_lengths.sort_unstable();
+        prefix_lengths.dedup();
+        let [f, t] = self.eq_bool;
+        AttributePostings {
+            eq_str,
+            eq_dense,
+            eq_int: self
+                .eq_int
+                .into_iter()
+                .map(|(k, p)| (k, p.into_pool(pool)))
+                .collect(),
+            eq_bool: [f.into_pool(pool), t.into_pool(pool)],
+            present: self.present.into_pool(pool),
+            deny_by_kind: self.deny_by_kind,
+            deny_any: self.deny_any,
+            prefix: self
+                .prefix
+                .into_iter()
+                .map(|(k, p)| (k, p.into_pool(pool)))
+                .collect(),
+            prefix_lengths,
+            ranges,
+        }
+    }
+}
+
+impl AttributePostings<PostRange> {
+    /// The postings of string symbol `sym`.
+    #[inline]
+    fn eq_sym(&self, sym: u32) -> Option<&PostRange> {
+        if self.eq_dense.is_empty() {
+            self.eq_str.get(&sym)
+        } else {
+            self.eq_dense.get(sym as usize)
+        }
+    }
+
+    fn has_strings(&self) -> bool {
+        !self.eq_str.is_empty() || !self.eq_dense.is_empty() || !self.prefix.is_empty()
+    }
+}
+
+impl Layout {
+    /// Posts `rule` under `key` in the index being built.
+    fn post(&self, sides: &mut [SideIndex<Postings>; 2], key: &Key, effect: Effect, rule: u32) {
+        let (side, attribute) = match key {
+            Key::Eq(side, attribute, _)
+            | Key::Present(side, attribute)
+            | Key::Prefix(side, attribute, _)
+            | Key::Range(side, attribute, _, _) => (*side, attribute),
+        };
+        // Every attribute of a rule has a slot: the layout was made from these rules.
+        let slot = self.slots[side].get(attribute).unwrap_or(u32::MAX);
+        let side_index = &mut sides[side];
+        let position = side_index.position(slot);
+        let ap = &mut side_index.entries[position].1;
+        match key {
+            Key::Prefix(_, _, prefix) => {
+                ap.prefix
+                    .entry(prefix.clone())
+                    .or_default()
+                    .push(effect, rule);
+                ap.prefix_lengths.push(prefix.len());
+                post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
+            }
+            Key::Range(_, _, lo, hi) => {
+                ap.ranges[usize::from(effect == Effect::Deny)]
+                    .items
+                    .push((*lo, *hi, rule));
+                post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
+            }
+            Key::Present(..) => ap.present.push(effect, rule),
+            Key::Eq(_, _, literal) => {
+                match literal {
+                    Literal::Str(s) => ap.eq_str.entry(self.symbols.get(s)).or_default(),
+                    Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
+                    Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
+                }
+                .push(effect, rule);
+                post_deny_probes(side_index, position, effect, literal.kind(), rule);
+            }
+        }
+    }
+}
+
+/// A deny anchored on a key of `kind` at `position` must also be found when the
+/// attribute is absent or holds a value that makes a `kind` comparison unknown.
+fn post_deny_probes(
+    side_index: &mut SideIndex<Postings>,
+    position: usize,
+    effect: Effect,
+    kind: LiteralKind,
+    rule: u32,
+) {
+    if effect != Effect::Deny {
+        return;
+    }
+    let ap = &mut side_index.entries[position].1;
+    let by_kind = &mut ap.deny_by_kind[kind as usize];
+    if by_kind.last() != Some(&rule) {
+        by_kind.push(rule);
+    }
+    let first_on_attribute = ap.deny_any.is_empty();
+    if ap.deny_any.last() != Some(&rule) {
+        ap.deny_any.push(rule);
+    }
+    if first_on_attribute {
+        side_index.deny_entries.push(position as u32);
+    }
 }
 
 /// Integer intervals with their rules, sorted by start, with a segment tree of the
@@ -152,17 +320,19 @@ impl Intervals {
 
 /// The postings of one side (identity or resource).
 #[derive(Debug, Default, Clone)]
-struct SideIndex {
+struct SideIndex<P> {
     /// Every attribute with postings, by slot, in first-posted order.
-    entries: Vec<(u32, AttributePostings)>,
+    entries: Vec<(u32, AttributePostings<P>)>,
     /// Slot → position in `entries` (`u32::MAX` when the slot has no postings).
     by_slot: Vec<u32>,
     /// Positions of the attributes some deny anchors on with an equality key (probed for
     /// absence).
     deny_entries: Vec<u32>,
+    /// Every key's rules, key after key (see [`PostRange`]).
+    pool: Vec<u32>,
 }
 
-impl SideIndex {
+impl<P: Default> SideIndex<P> {
     fn position(&mut self, slot: u32) -> usize {
         let s = slot as usize;
         if self.by_slot.len() <= s {
@@ -175,27 +345,46 @@ impl SideIndex {
         }
         self.by_slot[s] as usize
     }
+}
 
-    fn entry_of_slot(&self, slot: u32) -> Option<&AttributePostings> {
+impl SideIndex<Postings> {
+    fn finish(self, symbols: usize) -> SideIndex<PostRange> {
+        let mut pool = Vec::new();
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|(slot, ap)| (slot, ap.finish(&mut pool, symbols)))
+            .collect();
+        pool.shrink_to_fit();
+        SideIndex {
+            entries,
+            by_slot: self.by_slot,
+            deny_entries: self.deny_entries,
+            pool,
+        }
+    }
+}
+
+impl SideIndex<PostRange> {
+    fn entry_of_slot(&self, slot: u32) -> Option<&AttributePostings<PostRange>> {
         let position = *self.by_slot.get(slot as usize)?;
         self.entries.get(position as usize).map(|(_, ap)| ap)
     }
 
-    /// Every posting list, for renumbering.
-    fn lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<u32>> {
-        self.entries.iter_mut().flat_map(|(_, ap)| {
-            let postings = ap
-                .eq_str
-                .values_mut()
-                .chain(ap.eq_int.values_mut())
-                .chain(ap.eq_bool.iter_mut())
-                .chain(std::iter::once(&mut ap.present))
-                .chain(ap.prefix.values_mut())
-                .flat_map(|p| [&mut p.grants, &mut p.denies]);
-            postings
-                .chain(ap.deny_by_kind.iter_mut())
+    /// Every posted id, for renumbering.
+    fn ids_mut(&mut self) -> impl Iterator<Item = &mut u32> {
+        let lists = self.entries.iter_mut().flat_map(|(_, ap)| {
+            let intervals = ap
+                .ranges
+                .iter_mut()
+                .flat_map(|i| i.items.iter_mut().map(|item| &mut item.2));
+            ap.deny_by_kind
+                .iter_mut()
                 .chain(std::iter::once(&mut ap.deny_any))
-        })
+                .flatten()
+                .chain(intervals)
+        });
+        self.pool.iter_mut().chain(lists)
     }
 }
 
@@ -250,7 +439,7 @@ pub(crate) struct Index {
     layout: Layout,
     /// Empty for the reverse queries' indices.
     programs: Programs,
-    sides: [SideIndex; 2],
+    sides: [SideIndex<PostRange>; 2],
     unanchored_grants: Vec<u32>,
     unanchored_denies: Vec<u32>,
     stats: IndexStats,
@@ -379,21 +568,13 @@ impl Index {
         let order = index.posting_order(rules.len());
         index.programs = Programs::build(rules, &index.layout, &order);
         let programs = &index.programs;
-        let renumber = |list: &mut Vec<u32>| {
-            list.iter_mut().for_each(|r| *r = programs.start_of(*r));
-        };
-        for side in &mut index.sides {
-            side.lists_mut().for_each(renumber);
-            for (_, ap) in &mut side.entries {
-                for intervals in &mut ap.ranges {
-                    for item in &mut intervals.items {
-                        item.2 = programs.start_of(item.2);
-                    }
-                }
-            }
-        }
-        renumber(&mut index.unanchored_grants);
-        renumber(&mut index.unanchored_denies);
+        let [identity, resource] = &mut index.sides;
+        identity
+            .ids_mut()
+            .chain(resource.ids_mut())
+            .chain(&mut index.unanchored_grants)
+            .chain(&mut index.unanchored_denies)
+            .for_each(|r| *r = programs.start_of(*r));
         index
     }
 
@@ -411,17 +592,9 @@ impl Index {
             }
         };
         for side in &self.sides {
+            // The pool holds every key's rules, key after key.
+            side.pool.iter().for_each(|&r| place(r));
             for (_, ap) in &side.entries {
-                let postings = ap
-                    .eq_str
-                    .values()
-                    .chain(ap.eq_int.values())
-                    .chain(&ap.eq_bool)
-                    .chain(std::iter::once(&ap.present))
-                    .chain(ap.prefix.values());
-                for p in postings {
-                    p.grants.iter().chain(&p.denies).for_each(|&r| place(r));
-                }
                 for intervals in &ap.ranges {
                     intervals.items.iter().for_each(|&(_, _, r)| place(r));
                 }
@@ -467,6 +640,7 @@ impl Index {
             layout: Layout::of(rules),
             ..Index::default()
         };
+        let mut sides: [SideIndex<Postings>; 2] = Default::default();
         index.stats.rules = rules.len();
         for (i, (rule, opts)) in rules.iter().zip(&all_options).enumerate() {
             let Some(opts) = opts else { continue };
@@ -484,88 +658,17 @@ impl Index {
                         index.stats.anchored_on_presence += 1;
                     }
                     for key in option {
-                        index.post(key, rule.effect, r);
+                        index.layout.post(&mut sides, key, rule.effect, r);
                     }
                 }
             }
         }
-        for side in &mut index.sides {
-            for (_, ap) in &mut side.entries {
-                ap.ranges.iter_mut().for_each(Intervals::finish);
-                ap.prefix_lengths.sort_unstable();
-                ap.prefix_lengths.dedup();
-            }
-        }
+        let symbols = index.layout.symbols.len();
+        index.sides = sides.map(|side| side.finish(symbols));
         index.stats.unanchored_grants = index.unanchored_grants.len();
         index.stats.unanchored_denies = index.unanchored_denies.len();
         index.stats.keys = counts.len();
         index
-    }
-
-    fn post(&mut self, key: &Key, effect: Effect, rule: u32) {
-        let (side, attribute) = match key {
-            Key::Eq(side, attribute, _)
-            | Key::Present(side, attribute)
-            | Key::Prefix(side, attribute, _)
-            | Key::Range(side, attribute, _, _) => (*side, attribute),
-        };
-        // Every attribute of a rule has a slot: the layout was made from these rules.
-        let slot = self.layout.slots[side].get(attribute).unwrap_or(u32::MAX);
-        let side_index = &mut self.sides[side];
-        let position = side_index.position(slot);
-        let ap = &mut side_index.entries[position].1;
-        match key {
-            Key::Prefix(_, _, prefix) => {
-                ap.prefix
-                    .entry(prefix.clone())
-                    .or_default()
-                    .push(effect, rule);
-                ap.prefix_lengths.push(prefix.len());
-                Index::post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
-            }
-            Key::Range(_, _, lo, hi) => {
-                ap.ranges[usize::from(effect == Effect::Deny)]
-                    .items
-                    .push((*lo, *hi, rule));
-                Index::post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
-            }
-            Key::Present(..) => ap.present.push(effect, rule),
-            Key::Eq(_, _, literal) => {
-                match literal {
-                    Literal::Str(s) => ap.eq_str.entry(self.layout.symbols.get(s)).or_default(),
-                    Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
-                    Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
-                }
-                .push(effect, rule);
-                Index::post_deny_probes(side_index, position, effect, literal.kind(), rule);
-            }
-        }
-    }
-
-    /// A deny anchored on a key of `kind` at `position` must also be found when the
-    /// attribute is absent or holds a value that makes a `kind` comparison unknown.
-    fn post_deny_probes(
-        side_index: &mut SideIndex,
-        position: usize,
-        effect: Effect,
-        kind: LiteralKind,
-        rule: u32,
-    ) {
-        if effect != Effect::Deny {
-            return;
-        }
-        let ap = &mut side_index.entries[position].1;
-        let by_kind = &mut ap.deny_by_kind[kind as usize];
-        if by_kind.last() != Some(&rule) {
-            by_kind.push(rule);
-        }
-        let first_on_attribute = ap.deny_any.is_empty();
-        if ap.deny_any.last() != Some(&rule) {
-            ap.deny_any.push(rule);
-        }
-        if first_on_attribute {
-            side_index.deny_entries.push(position as u32);
-        }
     }
 
     pub(crate) fn stats(&self) -> IndexStats {
@@ -591,11 +694,11 @@ impl Index {
     /// The outcome of the rule whose program starts at `id` (decision index only), with
     /// its rule index.
     #[inline]
-    pub(crate) fn outcome(
+    pub(crate) fn outcome<'a>(
         &self,
         id: u32,
-        identity: &SideValues<'_>,
-        resource: &SideValues<'_>,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
     ) -> (u32, Outcome) {
         self.programs
             .outcome(id, &self.layout.symbols, identity, resource)
@@ -613,11 +716,11 @@ impl Index {
 
     /// Calls `f` with the id of every candidate rule of `effect` for this request,
     /// possibly more than once and in no particular order. Stops early when `f` breaks.
-    pub(crate) fn for_each_candidate(
+    pub(crate) fn for_each_candidate<'a>(
         &self,
         effect: Effect,
-        identity: &SideValues<'_>,
-        resource: &SideValues<'_>,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         emit(self.unanchored(effect), f)?;
@@ -637,77 +740,66 @@ impl Index {
     /// only ([`IDENTITY`] or [`RESOURCE`]), probed with that side's values; the
     /// unanchored rules are not included. Used by the per-identity fast path and the
     /// reverse queries.
-    pub(crate) fn for_each_candidate_on_side(
+    pub(crate) fn for_each_candidate_on_side<'a>(
         &self,
         side: usize,
         effect: Effect,
-        values: &SideValues<'_>,
+        values: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         self.probe_side(side, effect, values, f)
     }
 
     /// Probes one side. Walks the side's indexed attributes, reading each value by slot;
-    /// when the side has too many slots to normalise up front and the entity has fewer
+    /// when the side has more slots than a decision remembers and the entity has fewer
     /// attributes than the side indexes, walks the entity's attributes instead, so that
     /// a policy that indexes many attributes costs few lookups.
-    fn probe_side(
+    fn probe_side<'a>(
         &self,
         side: usize,
         effect: Effect,
-        values: &SideValues<'_>,
+        values: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let index = &self.sides[side];
         let symbols = &self.layout.symbols;
-        match values.lazy_parts() {
-            Some((entity, slots, _))
-                if index.entries.len() > entity.attribute_map().len() + entity.tag_map().len() =>
-            {
-                for (name, value) in entity.attribute_map() {
-                    if let Some(ap) = slots
-                        .get_name(name)
-                        .and_then(|slot| index.entry_of_slot(slot))
-                    {
-                        probe_value(
-                            ap,
-                            symbols,
-                            effect,
-                            SideValues::val_of(value.as_ref(), symbols),
-                            f,
-                        )?;
-                    }
+        let entity = values.entity();
+        let slots = &self.layout.slots[side];
+        if slots.len() > layout::DENSE_SLOTS
+            && index.entries.len() > entity.attribute_map().len() + entity.tag_map().len()
+        {
+            for (name, value) in entity.attribute_map() {
+                if let Some(ap) = slots
+                    .get_name(name)
+                    .and_then(|slot| index.entry_of_slot(slot))
+                {
+                    let value = Val::read(value.as_ref(), symbols);
+                    probe_value(ap, &index.pool, symbols, effect, value, f)?;
                 }
-                for (key, value) in entity.tag_map() {
-                    if let Some(ap) = slots
-                        .get_tag(key)
-                        .and_then(|slot| index.entry_of_slot(slot))
-                    {
-                        probe_value(
-                            ap,
-                            symbols,
-                            effect,
-                            SideValues::val_of(ValueRef::Str(value), symbols),
-                            f,
-                        )?;
-                    }
+            }
+            for (key, value) in entity.tag_map() {
+                if let Some(ap) = slots
+                    .get_tag(key)
+                    .and_then(|slot| index.entry_of_slot(slot))
+                {
+                    let value = Val::read(ValueRef::Str(value), symbols);
+                    probe_value(ap, &index.pool, symbols, effect, value, f)?;
                 }
-                if effect == Effect::Deny {
-                    for &i in &index.deny_entries {
-                        let (slot, ap) = &index.entries[i as usize];
-                        if values.get(*slot) == Val::Absent {
-                            emit(&ap.deny_any, f)?;
-                        }
+            }
+            if effect == Effect::Deny {
+                for &i in &index.deny_entries {
+                    let (slot, ap) = &index.entries[i as usize];
+                    if values.get(*slot) == Val::Absent {
+                        emit(&ap.deny_any, f)?;
                     }
                 }
             }
-            _ => {
-                for (slot, ap) in &index.entries {
-                    match values.get(*slot) {
-                        Val::Absent if effect == Effect::Deny => emit(&ap.deny_any, f)?,
-                        Val::Absent => {}
-                        value => probe_value(ap, symbols, effect, value, f)?,
-                    }
+        } else {
+            for (slot, ap) in &index.entries {
+                match values.get(*slot) {
+                    Val::Absent if effect == Effect::Deny => emit(&ap.deny_any, f)?,
+                    Val::Absent => {}
+                    value => probe_value(ap, &index.pool, symbols, effect, value, f)?,
                 }
             }
         }
@@ -725,7 +817,8 @@ fn emit(list: &[u32], f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow
 
 #[inline]
 fn probe_value(
-    ap: &AttributePostings,
+    ap: &AttributePostings<PostRange>,
+    pool: &[u32],
     symbols: &layout::Symbols,
     effect: Effect,
     value: Val<'_>,
@@ -735,34 +828,34 @@ fn probe_value(
         Val::Absent => return ControlFlow::Continue(()),
         Val::Str(s, sym) => {
             if sym != NO_SYMBOL {
-                if let Some(p) = ap.eq_str.get(&sym) {
-                    emit(p.of(effect), f)?;
+                if let Some(p) = ap.eq_sym(sym) {
+                    emit(p.of(effect, pool), f)?;
                 }
             }
-            probe_prefixes(ap, effect, s, f)?;
+            probe_prefixes(ap, pool, effect, s, f)?;
         }
         Val::Int(i) => {
             if let Some(p) = ap.eq_int.get(&i) {
-                emit(p.of(effect), f)?;
+                emit(p.of(effect, pool), f)?;
             }
             ap.ranges[usize::from(effect == Effect::Deny)].stab(i, f)?;
         }
-        Val::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect), f)?,
+        Val::Bool(b) => emit(ap.eq_bool[usize::from(b)].of(effect, pool), f)?,
         Val::Set(items) => {
-            if !ap.eq_str.is_empty() || !ap.prefix.is_empty() {
+            if ap.has_strings() {
                 for item in items {
                     let sym = symbols.get(item);
                     if sym != NO_SYMBOL {
-                        if let Some(p) = ap.eq_str.get(&sym) {
-                            emit(p.of(effect), f)?;
+                        if let Some(p) = ap.eq_sym(sym) {
+                            emit(p.of(effect, pool), f)?;
                         }
                     }
-                    probe_prefixes(ap, effect, item, f)?;
+                    probe_prefixes(ap, pool, effect, item, f)?;
                 }
             }
         }
     }
-    emit(ap.present.of(effect), f)?;
+    emit(ap.present.of(effect, pool), f)?;
     if effect == Effect::Deny {
         if let Some(value) = value.value() {
             for kind in LiteralKind::ALL {
@@ -778,7 +871,8 @@ fn probe_value(
 /// The rules anchored on a prefix of `text`: one lookup per distinct prefix length.
 #[inline]
 fn probe_prefixes(
-    ap: &AttributePostings,
+    ap: &AttributePostings<PostRange>,
+    pool: &[u32],
     effect: Effect,
     text: &str,
     f: &mut impl FnMut(u32) -> ControlFlow<()>,
@@ -788,7 +882,7 @@ fn probe_prefixes(
             break;
         }
         if let Some(p) = text.get(..len).and_then(|prefix| ap.prefix.get(prefix)) {
-            emit(p.of(effect), f)?;
+            emit(p.of(effect, pool), f)?;
         }
     }
     ControlFlow::Continue(())

@@ -1,5 +1,5 @@
 //! Rules as flat programs: the conditions of every rule in one array of fixed-size
-//! nodes, evaluated on a normalised request ([`SideValues`]).
+//! nodes, evaluated on a normalised request ([`SlotValues`]).
 //!
 //! A rule's program is a header node (its effect and rule index) followed by its `WHO`
 //! condition and its `WHAT` condition, each a tree written in prefix order: an `and`,
@@ -17,7 +17,7 @@ use crate::decide::eval::{any, Outcome, Truth};
 use crate::ir::{self, Expr, Glob, Test};
 use crate::vocabulary::{Effect, Literal};
 
-use super::layout::{Layout, SideValues, Symbols, Val, NO_SYMBOL};
+use super::layout::{Layout, SlotValues, Symbols, Val, NO_SYMBOL};
 
 /// What a node does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,12 +188,12 @@ impl Programs {
 
     /// The outcome of the program at `at` on a request, with its rule index.
     #[inline]
-    pub(crate) fn outcome(
+    pub(crate) fn outcome<'a>(
         &self,
         at: u32,
         symbols: &Symbols,
-        identity: &SideValues<'_>,
-        resource: &SideValues<'_>,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
     ) -> (u32, Outcome) {
         let at = at as usize;
         let header = self.nodes[at];
@@ -214,20 +214,30 @@ impl Programs {
     }
 
     /// The truth of rule `r`'s `WHO` condition.
-    pub(crate) fn who(&self, r: u32, symbols: &Symbols, identity: &SideValues<'_>) -> Truth {
+    pub(crate) fn who<'a>(
+        &self,
+        r: u32,
+        symbols: &Symbols,
+        identity: &impl SlotValues<'a>,
+    ) -> Truth {
         self.eval(self.start_of(r) as usize + 1, symbols, identity)
     }
 
     /// The truth of rule `r`'s `WHAT` condition.
     #[inline]
-    pub(crate) fn what(&self, r: u32, symbols: &Symbols, resource: &SideValues<'_>) -> Truth {
+    pub(crate) fn what<'a>(
+        &self,
+        r: u32,
+        symbols: &Symbols,
+        resource: &impl SlotValues<'a>,
+    ) -> Truth {
         let at = self.start_of(r) as usize + 1;
         let what_at = at + self.nodes[at].size as usize;
         self.eval(what_at, symbols, resource)
     }
 
     /// Kleene evaluation of the subtree at `at`.
-    fn eval(&self, at: usize, symbols: &Symbols, side: &SideValues<'_>) -> Truth {
+    fn eval<'a>(&self, at: usize, symbols: &Symbols, side: &impl SlotValues<'a>) -> Truth {
         let node = &self.nodes[at];
         match node.kind {
             Kind::Any => Truth::True,

@@ -210,3 +210,90 @@ fn glob_and_range_anchors_stay_bounded() {
     );
     assert_eq!(ranged.reason_ids().collect::<Vec<_>>(), ["rule-176"]);
 }
+
+/// The compact layout's less common paths decide like the linear scan: string keys held
+/// in a dense array by symbol (hundreds of values on one attribute), sides with more
+/// slots than a decision remembers (read on demand, and probed by walking the entity),
+/// sets, strings that are no literal of the policy, and values of other types.
+#[test]
+fn compact_layout_paths_decide_like_the_linear_scan() {
+    let mut text = String::new();
+    for i in 0..300 {
+        let _ = writeln!(
+            text,
+            "role = r{i} grants tag:t{} = v{} and type in [a, b, {i}];",
+            i % 20,
+            i % 3
+        );
+    }
+    for k in 0..20 {
+        let _ = writeln!(
+            text,
+            "groups = g{k} denies tag:t{k} = v9 or tag:u{k} ~ \"x*\";"
+        );
+    }
+    text.push_str("has level and level >= 3 grants *;\nflag = true denies type = b;\n");
+    let policy = Policy::compile(&text).expect("compiles");
+    let mut state = 0x5EED_u64;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    };
+    let (mut allowed, mut denied) = (0, 0);
+    for _ in 0..3_000 {
+        let mut identity = Identity::new();
+        identity = match next(6) {
+            0 | 5 => identity.with("role", format!("r{}", next(320))),
+            1 => identity.with("role", 7),
+            2 => identity.with_set("role", [format!("r{}", next(300)), "zz".into()]),
+            3 => identity.with("role", "not-a-literal"),
+            _ => identity,
+        };
+        // `groups` and `flag` are mostly present: when absent, their denies apply.
+        identity = match next(6) {
+            0 => identity,
+            1 | 2 => identity.with_set("groups", [format!("g{}", next(25))]),
+            _ => identity.with_set("groups", Vec::<String>::new()),
+        };
+        match next(4) {
+            0 | 2 => identity = identity.with("level", i64::try_from(next(6)).unwrap_or(0)),
+            1 => identity = identity.with("level", "high"),
+            _ => {}
+        }
+        if next(8) != 0 {
+            identity = identity.with("flag", next(4) == 0);
+        }
+        let mut resource = Resource::new();
+        for _ in 0..next(4) {
+            resource = resource.with_tag(format!("t{}", next(22)), format!("v{}", next(4)));
+        }
+        if next(3) == 0 {
+            resource = resource.with_tag(format!("u{}", next(22)), format!("x{}", next(3)));
+        }
+        resource = match next(4) {
+            0 => resource.with("type", "a"),
+            1 => resource.with("type", "b"),
+            2 => resource.with("type", i64::try_from(next(300)).unwrap_or(0)),
+            _ => resource,
+        };
+        let expected = policy.authorize_linear(&identity, &resource);
+        assert_eq!(
+            policy.authorize(&identity, &resource),
+            expected,
+            "{identity:?} {resource:?}"
+        );
+        assert_eq!(
+            policy.is_allowed(&identity, &resource),
+            expected.is_allowed()
+        );
+        assert_eq!(
+            policy.for_identity(&identity).authorize(&resource),
+            expected
+        );
+        allowed += usize::from(expected.is_allowed());
+        denied += usize::from(expected.decided_by() == crate::DecidedBy::Deny);
+    }
+    assert!(allowed > 100 && denied > 100, "{allowed} {denied}");
+}
