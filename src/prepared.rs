@@ -81,7 +81,7 @@ impl Policy {
             found.dedup();
             found
         };
-        let who = |r: u32| index.programs().who(r, index.symbols(), &identity_values);
+        let who = |r: u32| index.programs().who(r, &identity_values);
         let denies = candidates(Effect::Deny)
             .into_iter()
             .filter_map(|r| {
@@ -145,10 +145,10 @@ impl Applying for PreparedRequest<'_> {
     ) -> ControlFlow<()> {
         let p = self.prepared;
         let index = p.policy.index();
-        let (programs, symbols) = (index.programs(), index.symbols());
+        let programs = index.programs();
         let resource = &self.resource_values;
         let mut prepared = |r: u32, who: Truth| {
-            let what = programs.what(r, symbols, resource);
+            let what = programs.what(r, resource);
             match eval::combine(effect, who, what) {
                 Outcome::NotApplied => ControlFlow::Continue(()),
                 outcome => f(r, outcome),

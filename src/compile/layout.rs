@@ -1,14 +1,15 @@
-//! The compact decision layout's vocabulary: attribute **slots** and string **symbols**,
-//! and a request side normalised into them once per decision.
+//! The compact decision layout's vocabulary: attribute **slots**, and a request side
+//! read through them at most once per decision.
 //!
-//! At compile time every attribute a rule tests gets a small integer slot on its side,
-//! and every string literal an equality or `in` compares with gets a symbol. A decision
-//! then reads each attribute of the request once ([`SideValues::normalize`]): a string
-//! value is looked up among the symbols once, so that every later probe and comparison
-//! is an integer comparison and nothing hashes or dereferences a string again.
+//! At compile time every attribute a rule tests gets a small integer slot on its side.
+//! Probes and programs (`program.rs`) name attributes by slot, and a decision reads each
+//! slot of the request from the entity once ([`SideValues`]): the entity's map of
+//! attribute names is walked once per attribute, not once per probe and per atom.
 //!
-//! A string that is no literal of the policy gets [`NO_SYMBOL`]: it equals no literal,
-//! which is exactly what equality with every literal would say.
+//! String values are not interned: measured, looking every string value up in a table
+//! of the policy's literals cost more at small policies (a hash per value) than it saved
+//! at large ones, where the probe's own hash lookup and the literal stored inline in the
+//! program node (`program.rs`) already avoid the scattered reads.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -16,12 +17,9 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::entity::Entity;
-use crate::ir::{self, Expr, Test};
+use crate::ir::{self, Expr};
 use crate::value::ValueRef;
-use crate::vocabulary::{Attribute, Literal};
-
-/// The symbol of a string that is no literal of the policy.
-pub(crate) const NO_SYMBOL: u32 = u32::MAX;
+use crate::vocabulary::Attribute;
 
 /// How many slots of a side a decision remembers once read (on the stack); later slots
 /// are read from the entity each time they are asked for.
@@ -85,55 +83,14 @@ impl SlotTable {
     }
 }
 
-/// The string literals of a policy, numbered.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Symbols {
-    ids: FxHashMap<Arc<str>, u32>,
-    texts: Vec<Arc<str>>,
-}
-
-impl Symbols {
-    /// The symbol of `text`, numbering it when it is new.
-    pub(crate) fn intern(&mut self, text: &Arc<str>) -> u32 {
-        // INVARIANT: symbol counts fit in u32 (each is a literal written in the policy).
-        let next = self.texts.len() as u32;
-        let id = *self.ids.entry(text.clone()).or_insert(next);
-        if id == next {
-            self.texts.push(text.clone());
-        }
-        id
-    }
-
-    /// The symbol of `text`, or [`NO_SYMBOL`].
-    #[inline]
-    pub(crate) fn get(&self, text: &str) -> u32 {
-        if self.texts.is_empty() {
-            return NO_SYMBOL;
-        }
-        self.ids.get(text).copied().unwrap_or(NO_SYMBOL)
-    }
-
-    /// The number of symbols.
-    pub(crate) fn len(&self) -> usize {
-        self.texts.len()
-    }
-
-    /// The text of symbol `id`.
-    #[inline]
-    pub(crate) fn text(&self, id: u32) -> &str {
-        &self.texts[id as usize]
-    }
-}
-
-/// Slots of both sides and the symbols: what a request is normalised with.
+/// The slots of both sides: what a request is read through.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Layout {
     pub(crate) slots: [SlotTable; 2],
-    pub(crate) symbols: Symbols,
 }
 
 impl Layout {
-    /// Numbers every attribute and string literal `rules` test, in load order.
+    /// Numbers every attribute `rules` test, in load order.
     pub(crate) fn of(rules: &[ir::Rule]) -> Layout {
         let mut layout = Layout::default();
         for rule in rules {
@@ -146,16 +103,6 @@ impl Layout {
     fn add(&mut self, expr: &Expr, side: usize) {
         expr.for_each_atom(&mut |atom| {
             self.slots[side].intern(&atom.attribute);
-            let mut literal = |l: &Literal| {
-                if let Literal::Str(s) = l {
-                    self.symbols.intern(s);
-                }
-            };
-            match &atom.test {
-                Test::Eq(l) => literal(l),
-                Test::In(ls) => ls.iter().for_each(literal),
-                Test::Has | Test::Like(_) | Test::Range { .. } | Test::EmptyRange => {}
-            }
         });
     }
 }
@@ -166,8 +113,8 @@ pub(crate) enum Val<'a> {
     /// The attribute is absent.
     #[default]
     Absent,
-    /// A string, with its symbol ([`NO_SYMBOL`] when it is no literal of the policy).
-    Str(&'a str, u32),
+    /// A string.
+    Str(&'a str),
     /// An integer.
     Int(i64),
     /// A boolean.
@@ -178,10 +125,10 @@ pub(crate) enum Val<'a> {
 
 impl<'a> Val<'a> {
     #[inline]
-    fn of(value: Option<ValueRef<'a>>, symbols: &Symbols) -> Val<'a> {
+    fn of(value: Option<ValueRef<'a>>) -> Val<'a> {
         match value {
             None => Val::Absent,
-            Some(ValueRef::Str(s)) => Val::Str(s, symbols.get(s)),
+            Some(ValueRef::Str(s)) => Val::Str(s),
             Some(ValueRef::Int(i)) => Val::Int(i),
             Some(ValueRef::Bool(b)) => Val::Bool(b),
             Some(ValueRef::Set(items)) => Val::Set(items),
@@ -193,7 +140,7 @@ impl<'a> Val<'a> {
     pub(crate) fn value(self) -> Option<ValueRef<'a>> {
         match self {
             Val::Absent => None,
-            Val::Str(s, _) => Some(ValueRef::Str(s)),
+            Val::Str(s) => Some(ValueRef::Str(s)),
             Val::Int(i) => Some(ValueRef::Int(i)),
             Val::Bool(b) => Some(ValueRef::Bool(b)),
             Val::Set(items) => Some(ValueRef::Set(items)),
@@ -211,15 +158,13 @@ pub(crate) trait SlotValues<'a> {
     fn entity(&self) -> &'a Entity;
 }
 
-/// One side of a request, normalised on first use: each slot is read from the entity at
-/// most once per decision (the first [`DENSE_SLOTS`] slots are remembered on the stack;
-/// later ones are read when asked). Reading a string value looks it up among the symbols
-/// once. Does not allocate.
+/// One side of a request, read on first use: each slot is read from the entity at most
+/// once per decision (the first [`DENSE_SLOTS`] slots are remembered on the stack; later
+/// ones are read when asked). Does not allocate.
 #[derive(Debug)]
 pub(crate) struct SideValues<'a> {
     entity: &'a Entity,
     slots: &'a SlotTable,
-    symbols: &'a Symbols,
     read: [Cell<Option<Val<'a>>>; DENSE_SLOTS],
 }
 
@@ -230,7 +175,6 @@ impl<'a> SideValues<'a> {
         SideValues {
             entity,
             slots: &layout.slots[side],
-            symbols: &layout.symbols,
             read: [const { Cell::new(None) }; DENSE_SLOTS],
         }
     }
@@ -251,12 +195,7 @@ impl<'a> SideValues<'a> {
 impl<'a> SlotValues<'a> for SideValues<'a> {
     #[inline]
     fn get(&self, slot: u32) -> Val<'a> {
-        let read = |slot| {
-            Val::of(
-                self.entity.value_of(self.slots.attribute(slot)),
-                self.symbols,
-            )
-        };
+        let read = |slot| Val::of(self.entity.value_of(self.slots.attribute(slot)));
         match self.read.get(slot as usize) {
             Some(cell) => match cell.get() {
                 Some(value) => value,
@@ -301,7 +240,7 @@ impl<'a> SlotValues<'a> for SettledValues<'a> {
 impl<'a> Val<'a> {
     /// A value read from an entity directly (for probes that walk the entity).
     #[inline]
-    pub(crate) fn read(value: ValueRef<'a>, symbols: &Symbols) -> Val<'a> {
-        Val::of(Some(value), symbols)
+    pub(crate) fn read(value: ValueRef<'a>) -> Val<'a> {
+        Val::of(Some(value))
     }
 }

@@ -29,7 +29,7 @@ use crate::entity::Entity;
 use crate::ir::{self, Expr, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
-use layout::{Layout, SideValues, SlotValues, Val, NO_SYMBOL};
+use layout::{Layout, SideValues, SlotValues, Val};
 use program::Programs;
 
 /// Which entity a key tests.
@@ -96,11 +96,7 @@ impl PostRange {
 /// index is built and [`PostRange`] once it is finished.
 #[derive(Debug, Default, Clone)]
 struct AttributePostings<P> {
-    /// By the literal's symbol (see [`layout::Symbols`]), when few symbols are posted.
-    eq_str: FxHashMap<u32, P>,
-    /// By symbol, as an array, when many are (then `eq_str` is empty): one read instead
-    /// of a hash probe.
-    eq_dense: Vec<P>,
+    eq_str: FxHashMap<Arc<str>, P>,
     eq_int: FxHashMap<i64, P>,
     eq_bool: [P; 2],
     present: P,
@@ -119,26 +115,8 @@ struct AttributePostings<P> {
 }
 
 impl AttributePostings<Postings> {
-    /// The finished form: postings moved into `pool`, string keys by symbol in an array
-    /// when at least one in eight of the `symbols` is posted here.
-    fn finish(self, pool: &mut Vec<u32>, symbols: usize) -> AttributePostings<PostRange> {
-        let mut keys: Vec<(u32, Postings)> = self.eq_str.into_iter().collect();
-        keys.sort_unstable_by_key(|(sym, _)| *sym);
-        let mut eq_str = FxHashMap::default();
-        let mut eq_dense = Vec::new();
-        if keys.len() >= 64 && keys.len().saturating_mul(8) >= symbols {
-            eq_dense = vec![PostRange::default(); symbols];
-            for (sym, postings) in keys {
-                if let Some(slot) = eq_dense.get_mut(sym as usize) {
-                    *slot = postings.into_pool(pool);
-                }
-            }
-        } else {
-            eq_str.reserve(keys.len());
-            for (sym, postings) in keys {
-                eq_str.insert(sym, postings.into_pool(pool));
-            }
-        }
+    /// The finished form: postings moved into `pool`.
+    fn finish(self, pool: &mut Vec<u32>) -> AttributePostings<PostRange> {
         let mut ranges = self.ranges;
         ranges.iter_mut().for_each(Intervals::finish);
         let mut prefix_lengths = self.prefix_lengths;
@@ -146,8 +124,11 @@ impl AttributePostings<Postings> {
         prefix_lengths.dedup();
         let [f, t] = self.eq_bool;
         AttributePostings {
-            eq_str,
-            eq_dense,
+            eq_str: self
+                .eq_str
+                .into_iter()
+                .map(|(k, p)| (k, p.into_pool(pool)))
+                .collect(),
             eq_int: self
                 .eq_int
                 .into_iter()
@@ -169,18 +150,8 @@ impl AttributePostings<Postings> {
 }
 
 impl AttributePostings<PostRange> {
-    /// The postings of string symbol `sym`.
-    #[inline]
-    fn eq_sym(&self, sym: u32) -> Option<&PostRange> {
-        if self.eq_dense.is_empty() {
-            self.eq_str.get(&sym)
-        } else {
-            self.eq_dense.get(sym as usize)
-        }
-    }
-
     fn has_strings(&self) -> bool {
-        !self.eq_str.is_empty() || !self.eq_dense.is_empty() || !self.prefix.is_empty()
+        !self.eq_str.is_empty() || !self.prefix.is_empty()
     }
 }
 
@@ -216,7 +187,7 @@ impl Layout {
             Key::Present(..) => ap.present.push(effect, rule),
             Key::Eq(_, _, literal) => {
                 match literal {
-                    Literal::Str(s) => ap.eq_str.entry(self.symbols.get(s)).or_default(),
+                    Literal::Str(s) => ap.eq_str.entry(s.clone()).or_default(),
                     Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
@@ -348,12 +319,12 @@ impl<P: Default> SideIndex<P> {
 }
 
 impl SideIndex<Postings> {
-    fn finish(self, symbols: usize) -> SideIndex<PostRange> {
+    fn finish(self) -> SideIndex<PostRange> {
         let mut pool = Vec::new();
         let entries = self
             .entries
             .into_iter()
-            .map(|(slot, ap)| (slot, ap.finish(&mut pool, symbols)))
+            .map(|(slot, ap)| (slot, ap.finish(&mut pool)))
             .collect();
         pool.shrink_to_fit();
         SideIndex {
@@ -663,8 +634,7 @@ impl Index {
                 }
             }
         }
-        let symbols = index.layout.symbols.len();
-        index.sides = sides.map(|side| side.finish(symbols));
+        index.sides = sides.map(SideIndex::finish);
         index.stats.unanchored_grants = index.unanchored_grants.len();
         index.stats.unanchored_denies = index.unanchored_denies.len();
         index.stats.keys = counts.len();
@@ -700,18 +670,12 @@ impl Index {
         identity: &impl SlotValues<'a>,
         resource: &impl SlotValues<'a>,
     ) -> (u32, Outcome) {
-        self.programs
-            .outcome(id, &self.layout.symbols, identity, resource)
+        self.programs.outcome(id, identity, resource)
     }
 
     /// The programs of the decision index.
     pub(crate) fn programs(&self) -> &Programs {
         &self.programs
-    }
-
-    /// The symbols programs refer to.
-    pub(crate) fn symbols(&self) -> &layout::Symbols {
-        &self.layout.symbols
     }
 
     /// Calls `f` with the id of every candidate rule of `effect` for this request,
@@ -762,7 +726,6 @@ impl Index {
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let index = &self.sides[side];
-        let symbols = &self.layout.symbols;
         let entity = values.entity();
         let slots = &self.layout.slots[side];
         if slots.len() > layout::DENSE_SLOTS
@@ -773,8 +736,8 @@ impl Index {
                     .get_name(name)
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
-                    let value = Val::read(value.as_ref(), symbols);
-                    probe_value(ap, &index.pool, symbols, effect, value, f)?;
+                    let value = Val::read(value.as_ref());
+                    probe_value(ap, &index.pool, effect, value, f)?;
                 }
             }
             for (key, value) in entity.tag_map() {
@@ -782,8 +745,8 @@ impl Index {
                     .get_tag(key)
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
-                    let value = Val::read(ValueRef::Str(value), symbols);
-                    probe_value(ap, &index.pool, symbols, effect, value, f)?;
+                    let value = Val::read(ValueRef::Str(value));
+                    probe_value(ap, &index.pool, effect, value, f)?;
                 }
             }
             if effect == Effect::Deny {
@@ -799,7 +762,7 @@ impl Index {
                 match values.get(*slot) {
                     Val::Absent if effect == Effect::Deny => emit(&ap.deny_any, f)?,
                     Val::Absent => {}
-                    value => probe_value(ap, &index.pool, symbols, effect, value, f)?,
+                    value => probe_value(ap, &index.pool, effect, value, f)?,
                 }
             }
         }
@@ -819,18 +782,15 @@ fn emit(list: &[u32], f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow
 fn probe_value(
     ap: &AttributePostings<PostRange>,
     pool: &[u32],
-    symbols: &layout::Symbols,
     effect: Effect,
     value: Val<'_>,
     f: &mut impl FnMut(u32) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match value {
         Val::Absent => return ControlFlow::Continue(()),
-        Val::Str(s, sym) => {
-            if sym != NO_SYMBOL {
-                if let Some(p) = ap.eq_sym(sym) {
-                    emit(p.of(effect, pool), f)?;
-                }
+        Val::Str(s) => {
+            if let Some(p) = ap.eq_str.get(s) {
+                emit(p.of(effect, pool), f)?;
             }
             probe_prefixes(ap, pool, effect, s, f)?;
         }
@@ -844,11 +804,8 @@ fn probe_value(
         Val::Set(items) => {
             if ap.has_strings() {
                 for item in items {
-                    let sym = symbols.get(item);
-                    if sym != NO_SYMBOL {
-                        if let Some(p) = ap.eq_sym(sym) {
-                            emit(p.of(effect, pool), f)?;
-                        }
+                    if let Some(p) = ap.eq_str.get(item.as_str()) {
+                        emit(p.of(effect, pool), f)?;
                     }
                     probe_prefixes(ap, pool, effect, item, f)?;
                 }

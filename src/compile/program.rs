@@ -5,8 +5,8 @@
 //! condition and its `WHAT` condition, each a tree written in prefix order: an `and`,
 //! `or` or `not` node is followed by its operands, and every node knows the size of its
 //! subtree so that an evaluation can skip an operand it does not need. Atoms refer to
-//! attributes by slot and to string literals by symbol, so evaluating one compares
-//! integers. Programs are laid out in the order the index posts them (rules under one
+//! attributes by slot, and a string literal of up to 20 bytes is stored in its node, so
+//! comparing with it reads no other memory. Programs are laid out in the order the index posts them (rules under one
 //! key next to each other), so the candidates of one probe are read from a few adjacent
 //! cache lines.
 //!
@@ -17,7 +17,9 @@ use crate::decide::eval::{any, Outcome, Truth};
 use crate::ir::{self, Expr, Glob, Test};
 use crate::vocabulary::{Effect, Literal};
 
-use super::layout::{Layout, SlotValues, Symbols, Val, NO_SYMBOL};
+use std::sync::Arc;
+
+use super::layout::{Layout, SlotValues, Val};
 
 /// What a node does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,7 @@ enum Kind {
     Or,
     Not,
     Has,
-    /// `x` is the symbol.
+    /// The literal is inline (see [`Node::len`]) or `texts[x]`.
     EqStr,
     /// `x` is the integer.
     EqInt,
@@ -44,23 +46,65 @@ enum Kind {
     EmptyRange,
 }
 
+/// The longest string literal stored in its node.
+const INLINE: usize = 20;
+/// [`Node::len`] of a string literal too long to be inline.
+const LONG: u8 = u8::MAX;
+
 /// One node: 32 bytes, two to a cache line.
 #[derive(Debug, Clone, Copy)]
 struct Node {
     kind: Kind,
+    /// For [`Kind::EqStr`]: the inline literal's length in bytes, or [`LONG`].
+    len: u8,
     /// The attribute's slot (atoms).
     slot: u32,
     /// The number of nodes in this subtree, this one included.
     size: u32,
-    x: i64,
-    y: i64,
+    /// An inline string literal, or `x` (bytes 0..8) and `y` (bytes 8..16).
+    data: [u8; INLINE],
+}
+
+impl Node {
+    fn new(kind: Kind, slot: u32, x: i64, y: i64) -> Node {
+        let mut data = [0; INLINE];
+        data[..8].copy_from_slice(&x.to_le_bytes());
+        data[8..16].copy_from_slice(&y.to_le_bytes());
+        Node {
+            kind,
+            len: 0,
+            slot,
+            size: 1,
+            data,
+        }
+    }
+
+    #[inline]
+    fn x(&self) -> i64 {
+        let mut b = [0; 8];
+        b.copy_from_slice(&self.data[..8]);
+        i64::from_le_bytes(b)
+    }
+
+    #[inline]
+    fn y(&self) -> i64 {
+        let mut b = [0; 8];
+        b.copy_from_slice(&self.data[8..16]);
+        i64::from_le_bytes(b)
+    }
+
+    /// `x` as a position in a side table.
+    #[inline]
+    fn position(&self) -> usize {
+        usize::try_from(self.x()).unwrap_or(usize::MAX)
+    }
 }
 
 /// The literals of an `in` list, by kind.
 #[derive(Debug, Clone, Default)]
 struct InList {
-    /// Symbols, sorted.
-    strs: Vec<u32>,
+    /// Strings, sorted.
+    strs: Vec<Arc<str>>,
     /// Integers, sorted.
     ints: Vec<i64>,
     /// Which booleans: bit 0 false, bit 1 true.
@@ -71,6 +115,8 @@ struct InList {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Programs {
     nodes: Vec<Node>,
+    /// String literals too long to be inline.
+    texts: Vec<Arc<str>>,
     lists: Vec<InList>,
     globs: Vec<Glob>,
     /// Rule index → where its program starts in `nodes`.
@@ -90,13 +136,12 @@ impl Programs {
             let start = programs.nodes.len();
             // INVARIANT: node counts fit in u32 (bounded by the policy's size limits).
             programs.starts[r as usize] = start as u32;
-            programs.nodes.push(Node {
-                kind: Kind::Rule,
-                slot: 0,
-                size: 0,
-                x: i64::from(r),
-                y: i64::from(rule.effect == Effect::Deny),
-            });
+            programs.nodes.push(Node::new(
+                Kind::Rule,
+                0,
+                i64::from(r),
+                i64::from(rule.effect == Effect::Deny),
+            ));
             programs.write(&rule.who, 0, layout);
             programs.write(&rule.what, 1, layout);
             programs.nodes[start].size = (programs.nodes.len() - start) as u32;
@@ -107,13 +152,7 @@ impl Programs {
 
     fn write(&mut self, expr: &Expr, side: usize, layout: &Layout) {
         let start = self.nodes.len();
-        let node = |kind, slot, x, y| Node {
-            kind,
-            slot,
-            size: 1,
-            x,
-            y,
-        };
+        let node = Node::new;
         match expr {
             Expr::Any => self.nodes.push(node(Kind::Any, 0, 0, 0)),
             Expr::And(es) | Expr::Or(es) => {
@@ -134,16 +173,14 @@ impl Programs {
                 let slot = layout.slots[side].get(&atom.attribute).unwrap_or(u32::MAX);
                 let n = match &atom.test {
                     Test::Has => node(Kind::Has, slot, 0, 0),
-                    Test::Eq(Literal::Str(s)) => {
-                        node(Kind::EqStr, slot, i64::from(layout.symbols.get(s)), 0)
-                    }
+                    Test::Eq(Literal::Str(s)) => self.string_node(slot, s),
                     Test::Eq(Literal::Int(i)) => node(Kind::EqInt, slot, *i, 0),
                     Test::Eq(Literal::Bool(b)) => node(Kind::EqBool, slot, i64::from(*b), 0),
                     Test::In(ls) => {
                         let mut list = InList::default();
                         for l in ls {
                             match l {
-                                Literal::Str(s) => list.strs.push(layout.symbols.get(s)),
+                                Literal::Str(s) => list.strs.push(s.clone()),
                                 Literal::Int(i) => list.ints.push(*i),
                                 Literal::Bool(b) => list.bools |= 1 << u8::from(*b),
                             }
@@ -168,6 +205,35 @@ impl Programs {
         self.nodes[start].size = (self.nodes.len() - start) as u32;
     }
 
+    /// An equality with string `literal`: inline when it is short enough.
+    fn string_node(&mut self, slot: u32, literal: &Arc<str>) -> Node {
+        if literal.len() <= INLINE {
+            let mut node = Node::new(Kind::EqStr, slot, 0, 0);
+            node.data = [0; INLINE];
+            node.data[..literal.len()].copy_from_slice(literal.as_bytes());
+            // INVARIANT: at most INLINE (20) bytes.
+            node.len = literal.len() as u8;
+            node
+        } else {
+            self.texts.push(literal.clone());
+            let mut node = Node::new(Kind::EqStr, slot, self.texts.len() as i64 - 1, 0);
+            node.len = LONG;
+            node
+        }
+    }
+
+    /// The bytes of an [`Kind::EqStr`] node's literal.
+    #[inline]
+    fn literal<'p>(&'p self, node: &'p Node) -> &'p [u8] {
+        if node.len == LONG {
+            self.texts
+                .get(node.position())
+                .map_or(&[][..], |t| t.as_bytes())
+        } else {
+            &node.data[..usize::from(node.len).min(INLINE)]
+        }
+    }
+
     /// True for an index that has no programs (the reverse queries').
     pub(crate) fn is_empty(&self) -> bool {
         self.nodes.is_empty()
@@ -183,7 +249,7 @@ impl Programs {
     #[inline]
     pub(crate) fn rule_at(&self, at: u32) -> u32 {
         // INVARIANT: the header's x is a rule index (a u32).
-        self.nodes[at as usize].x as u32
+        self.nodes[at as usize].x() as u32
     }
 
     /// The outcome of the program at `at` on a request, with its rule index.
@@ -191,57 +257,46 @@ impl Programs {
     pub(crate) fn outcome<'a>(
         &self,
         at: u32,
-        symbols: &Symbols,
         identity: &impl SlotValues<'a>,
         resource: &impl SlotValues<'a>,
     ) -> (u32, Outcome) {
         let at = at as usize;
         let header = self.nodes[at];
-        let effect = if header.y == 1 {
+        let effect = if header.y() == 1 {
             Effect::Deny
         } else {
             Effect::Grant
         };
         // INVARIANT: the header's x is a rule index (a u32).
-        let rule = header.x as u32;
-        let who = self.eval(at + 1, symbols, identity);
+        let rule = header.x() as u32;
+        let who = self.eval(at + 1, identity);
         if !crate::decide::eval::who_admits(effect, who) {
             return (rule, Outcome::NotApplied);
         }
         let what_at = at + 1 + self.nodes[at + 1].size as usize;
-        let what = self.eval(what_at, symbols, resource);
+        let what = self.eval(what_at, resource);
         (rule, crate::decide::eval::combine(effect, who, what))
     }
 
     /// The truth of rule `r`'s `WHO` condition.
-    pub(crate) fn who<'a>(
-        &self,
-        r: u32,
-        symbols: &Symbols,
-        identity: &impl SlotValues<'a>,
-    ) -> Truth {
-        self.eval(self.start_of(r) as usize + 1, symbols, identity)
+    pub(crate) fn who<'a>(&self, r: u32, identity: &impl SlotValues<'a>) -> Truth {
+        self.eval(self.start_of(r) as usize + 1, identity)
     }
 
     /// The truth of rule `r`'s `WHAT` condition.
     #[inline]
-    pub(crate) fn what<'a>(
-        &self,
-        r: u32,
-        symbols: &Symbols,
-        resource: &impl SlotValues<'a>,
-    ) -> Truth {
+    pub(crate) fn what<'a>(&self, r: u32, resource: &impl SlotValues<'a>) -> Truth {
         let at = self.start_of(r) as usize + 1;
         let what_at = at + self.nodes[at].size as usize;
-        self.eval(what_at, symbols, resource)
+        self.eval(what_at, resource)
     }
 
     /// Kleene evaluation of the subtree at `at`.
-    fn eval<'a>(&self, at: usize, symbols: &Symbols, side: &impl SlotValues<'a>) -> Truth {
+    fn eval<'a>(&self, at: usize, side: &impl SlotValues<'a>) -> Truth {
         let node = &self.nodes[at];
         match node.kind {
             Kind::Any => Truth::True,
-            Kind::Not => !self.eval(at + 1, symbols, side),
+            Kind::Not => !self.eval(at + 1, side),
             Kind::And | Kind::Or => {
                 let and = node.kind == Kind::And;
                 let end = at + node.size as usize;
@@ -249,7 +304,7 @@ impl Programs {
                 let mut acc = Truth::False;
                 while i < end {
                     // `and` is `not any(not …)`.
-                    let t = self.eval(i, symbols, side);
+                    let t = self.eval(i, side);
                     let t = if and { !t } else { t };
                     match t {
                         Truth::True => {
@@ -268,78 +323,72 @@ impl Programs {
                 }
             }
             Kind::Rule => Truth::Unknown,
-            _ => self.atom(node, symbols, side.get(node.slot)),
+            _ => self.atom(node, side.get(node.slot)),
         }
     }
 
     #[inline]
-    fn atom(&self, node: &Node, symbols: &Symbols, value: Val<'_>) -> Truth {
+    fn atom(&self, node: &Node, value: Val<'_>) -> Truth {
         if node.kind == Kind::Has {
             return Truth::from_bool(value != Val::Absent);
         }
         match (node.kind, value) {
             (_, Val::Absent) => Truth::Unknown,
-            (Kind::EqStr, Val::Str(_, sym)) => {
-                Truth::from_bool(sym != NO_SYMBOL && i64::from(sym) == node.x)
-            }
-            (Kind::EqStr, Val::Set(items)) => Truth::from_bool(set_has(items, symbols, node.x)),
-            (Kind::EqInt, Val::Int(i)) => Truth::from_bool(i == node.x),
-            (Kind::EqBool, Val::Bool(b)) => Truth::from_bool(i64::from(b) == node.x),
-            (Kind::In, value) => self.in_list(&self.lists[node.x as usize], symbols, value),
-            (Kind::Like, Val::Str(s, _)) => {
-                Truth::from_bool(self.globs[node.x as usize].is_match(s))
-            }
-            (Kind::Like, Val::Set(items)) => {
-                let glob = &self.globs[node.x as usize];
-                Truth::from_bool(items.iter().any(|s| glob.is_match(s)))
-            }
-            (Kind::Range, Val::Int(i)) => Truth::from_bool(node.x <= i && i <= node.y),
+            (Kind::EqStr, Val::Str(s)) => Truth::from_bool(s.as_bytes() == self.literal(node)),
+            (Kind::EqStr, Val::Set(items)) => Truth::from_bool(set_has(items, self.literal(node))),
+            (Kind::EqInt, Val::Int(i)) => Truth::from_bool(i == node.x()),
+            (Kind::EqBool, Val::Bool(b)) => Truth::from_bool(i64::from(b) == node.x()),
+            (Kind::In, value) => match self.lists.get(node.position()) {
+                Some(list) => in_list(list, value),
+                None => Truth::Unknown,
+            },
+            (Kind::Like, Val::Str(s)) => Truth::from_bool(
+                self.globs
+                    .get(node.position())
+                    .is_some_and(|g| g.is_match(s)),
+            ),
+            (Kind::Like, Val::Set(items)) => Truth::from_bool(
+                self.globs
+                    .get(node.position())
+                    .is_some_and(|g| items.iter().any(|s| g.is_match(s))),
+            ),
+            (Kind::Range, Val::Int(i)) => Truth::from_bool(node.x() <= i && i <= node.y()),
             (Kind::EmptyRange, Val::Int(_)) => Truth::False,
             _ => Truth::Unknown,
         }
     }
-
-    /// `value in list`: true when it equals some literal, else unknown when some literal
-    /// cannot be compared with it, else false (as `any` of the equalities).
-    fn in_list(&self, list: &InList, symbols: &Symbols, value: Val<'_>) -> Truth {
-        let (found, others) = match value {
-            Val::Absent => return Truth::Unknown,
-            Val::Str(_, sym) => (
-                sym != NO_SYMBOL && list.strs.binary_search(&sym).is_ok(),
-                !list.ints.is_empty() || list.bools != 0,
-            ),
-            Val::Set(items) => (
-                list.strs
-                    .iter()
-                    .any(|&s| set_has(items, symbols, i64::from(s))),
-                !list.ints.is_empty() || list.bools != 0,
-            ),
-            Val::Int(i) => (
-                list.ints.binary_search(&i).is_ok(),
-                !list.strs.is_empty() || list.bools != 0,
-            ),
-            Val::Bool(b) => (
-                list.bools & (1 << u8::from(b)) != 0,
-                !list.strs.is_empty() || !list.ints.is_empty(),
-            ),
-        };
-        any([
-            Truth::from_bool(found),
-            if others { Truth::Unknown } else { Truth::False },
-        ]
-        .into_iter())
-    }
 }
 
-/// Whether a set (sorted, unique) holds the text of symbol `sym`.
-#[inline]
-fn set_has(items: &[String], symbols: &Symbols, sym: i64) -> bool {
-    let Ok(sym) = u32::try_from(sym) else {
-        return false;
+/// `value in list`: true when it equals some literal, else unknown when some literal
+/// cannot be compared with it, else false (as `any` of the equalities).
+fn in_list(list: &InList, value: Val<'_>) -> Truth {
+    let (found, others) = match value {
+        Val::Absent => return Truth::Unknown,
+        Val::Str(s) => (
+            list.strs.binary_search_by(|l| (**l).cmp(s)).is_ok(),
+            !list.ints.is_empty() || list.bools != 0,
+        ),
+        Val::Set(items) => (
+            list.strs.iter().any(|l| set_has(items, l.as_bytes())),
+            !list.ints.is_empty() || list.bools != 0,
+        ),
+        Val::Int(i) => (
+            list.ints.binary_search(&i).is_ok(),
+            !list.strs.is_empty() || list.bools != 0,
+        ),
+        Val::Bool(b) => (
+            list.bools & (1 << u8::from(b)) != 0,
+            !list.strs.is_empty() || !list.ints.is_empty(),
+        ),
     };
-    if sym == NO_SYMBOL {
-        return false;
-    }
-    let text = symbols.text(sym);
-    items.binary_search_by(|x| x.as_str().cmp(text)).is_ok()
+    let rest = if others { Truth::Unknown } else { Truth::False };
+    any([Truth::from_bool(found), rest].into_iter())
+}
+
+/// Whether a set (sorted, unique) holds `literal` (strings order as their bytes do).
+#[inline]
+fn set_has(items: &[String], literal: &[u8]) -> bool {
+    items
+        .binary_search_by(|x| x.as_bytes().cmp(literal))
+        .is_ok()
 }
