@@ -56,6 +56,7 @@ pub mod limits;
 pub mod lint;
 mod policy;
 mod prepared;
+mod recompile;
 mod request;
 mod rules;
 pub mod schema;

@@ -55,6 +55,8 @@ struct Inner {
     /// Where each rule starts, parallel to `rules`.
     locations: Vec<Location>,
     index: Index,
+    /// The limits of the compile, kept for incremental recompiles.
+    limits: Limits,
     /// The grants indexed side by side, for reverse queries: built on first use.
     reverse: OnceLock<ReverseIndex>,
 }
@@ -152,16 +154,35 @@ impl Policy {
                 return Err(Error::from_diagnostics(errors));
             }
         };
+        Policy::assemble(sources, rules, limits.clone())
+            .map_err(|duplicate| Error::from_diagnostics(vec![duplicate]))
+    }
+
+    /// Builds the compiled structures over checked `rules`; `Err` when two rules share
+    /// an id (which [`check::check`] has already reported, with both places, for a full
+    /// compile; an incremental recompile falls back to a full one to report it so).
+    pub(crate) fn assemble(
+        sources: Vec<Source>,
+        rules: Vec<ir::Rule>,
+        limits: Limits,
+    ) -> Result<Policy, PolicyDiagnostic> {
+        let mut by_id: FxHashMap<Arc<str>, u32> = FxHashMap::default();
+        by_id.reserve(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+            if by_id.insert(r.id.clone(), i as u32).is_some() {
+                return Err(PolicyDiagnostic::new(
+                    Code::DuplicateId,
+                    &sources[r.source],
+                    r.span,
+                    format!("duplicate rule id `{}`", r.id),
+                ));
+            }
+        }
         let index = Index::build(&rules);
         let locations = rules
             .iter()
             .map(|r| sources[r.source].location(r.span.start))
-            .collect();
-        let by_id = rules
-            .iter()
-            .enumerate()
-            // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
-            .map(|(i, r)| (r.id.clone(), i as u32))
             .collect();
         Ok(Policy {
             inner: Arc::new(Inner {
@@ -170,9 +191,15 @@ impl Policy {
                 by_id,
                 locations,
                 index,
+                limits,
                 reverse: OnceLock::new(),
             }),
         })
+    }
+
+    /// The limits the policy was compiled under (an incremental recompile keeps them).
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// The rules, in load order.

@@ -7,6 +7,7 @@ mod explain;
 mod format;
 mod foundation;
 mod fuzz_regressions;
+mod incremental;
 mod lifecycle;
 mod limits;
 mod lint;

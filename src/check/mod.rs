@@ -20,14 +20,41 @@ pub(crate) fn check(
     sources: &[Source],
     parsed: &[Parsed],
 ) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
-    let mut errors = Vec::new();
-    let mut rules = Vec::new();
-    let mut seen: FxHashMap<Arc<str>, (usize, Span)> = FxHashMap::default();
+    let mut checker = Checker::default();
     let mut before = 0usize;
-    let mut interner = Interner::default();
-    for (source_index, (source, parsed)) in sources.iter().zip(parsed).enumerate() {
-        let base = before;
+    for (source_index, parsed) in parsed.iter().enumerate() {
+        checker.source(sources, source_index, parsed, before);
         before += parsed.slots;
+    }
+    checker.finish()
+}
+
+/// Checks one parsed source on its own, as [`check`] would with `before` rules ahead of
+/// it (for `rule-N` names). Duplicate ids are found within the source only; the caller
+/// compares its ids with the other sources'.
+pub(crate) fn check_source(
+    sources: &[Source],
+    source_index: usize,
+    parsed: &Parsed,
+    before: usize,
+) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
+    let mut checker = Checker::default();
+    checker.source(sources, source_index, parsed, before);
+    checker.finish()
+}
+
+/// The state of one check: rules so far, ids seen, problems found.
+#[derive(Default)]
+struct Checker {
+    errors: Vec<PolicyDiagnostic>,
+    rules: Vec<ir::Rule>,
+    seen: FxHashMap<Arc<str>, (usize, Span)>,
+    interner: Interner,
+}
+
+impl Checker {
+    fn source(&mut self, sources: &[Source], source_index: usize, parsed: &Parsed, base: usize) {
+        let source = &sources[source_index];
         for (ordinal, rule) in &parsed.rules {
             let position = base + ordinal + 1;
             let mut id: Option<(String, Span)> = None;
@@ -38,14 +65,14 @@ pub(crate) fn check(
                     continue;
                 }
                 if id.is_some() {
-                    errors.push(PolicyDiagnostic::new(
+                    self.errors.push(PolicyDiagnostic::new(
                         Code::RepeatedId,
                         source,
                         a.span,
                         "rule has more than one `@id`",
                     ));
                 } else if a.value.is_empty() {
-                    errors.push(PolicyDiagnostic::new(
+                    self.errors.push(PolicyDiagnostic::new(
                         Code::EmptyId,
                         source,
                         a.span,
@@ -55,12 +82,13 @@ pub(crate) fn check(
                     id = Some((a.value.clone(), a.span));
                 }
             }
+            let auto_id = id.is_none();
             let (id, id_span) = id.unwrap_or_else(|| (format!("rule-{position}"), rule.span));
             let id: Arc<str> = id.into();
-            if let Some((first_source, first_span)) = seen.get(&id) {
+            if let Some((first_source, first_span)) = self.seen.get(&id) {
                 let first = &sources[*first_source];
                 let loc = first.location(first_span.start);
-                errors.push(
+                self.errors.push(
                     PolicyDiagnostic::new(
                         Code::DuplicateId,
                         source,
@@ -73,13 +101,14 @@ pub(crate) fn check(
                     )),
                 );
             } else {
-                seen.insert(id.clone(), (source_index, id_span));
+                self.seen.insert(id.clone(), (source_index, id_span));
             }
             let mut atom_spans = Vec::new();
-            let who = lower(&rule.who, &mut interner, &mut atom_spans);
-            let what = lower(&rule.what, &mut interner, &mut atom_spans);
-            rules.push(ir::Rule {
+            let who = lower(&rule.who, &mut self.interner, &mut atom_spans);
+            let what = lower(&rule.what, &mut self.interner, &mut atom_spans);
+            self.rules.push(ir::Rule {
                 id,
+                auto_id,
                 effect: rule.effect,
                 who,
                 what,
@@ -90,10 +119,13 @@ pub(crate) fn check(
             });
         }
     }
-    if errors.is_empty() {
-        Ok(rules)
-    } else {
-        Err(errors)
+
+    fn finish(self) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
+        if self.errors.is_empty() {
+            Ok(self.rules)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 

@@ -224,11 +224,50 @@ impl Engine {
 
     /// Serves an already compiled policy as the next version, which is returned.
     pub fn swap(&self, policy: Policy) -> u64 {
+        match self.edit(|_| Ok::<_, std::convert::Infallible>(policy)) {
+            Ok(version) => version,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Replaces the serving policy's source named `name` with `text` (or adds it), parsing
+    /// and checking only that source ([`Policy::with_source`]), and serves the result as
+    /// the next version, which is returned. On error nothing changes.
+    ///
+    /// ```
+    /// let engine = tenure::Engine::from_sources([("a", "role = DBA grants *;"), ("b", "* denies type = rdp;")])?;
+    /// let version = engine.reload_source("b", "* denies type in [rdp, vnc];")?;
+    /// assert_eq!(version, 2);
+    /// assert!(engine.reload_source("b", "* denies").is_err());
+    /// assert_eq!(engine.version(), 2);
+    /// # Ok::<(), tenure::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Every diagnostic of the new source list, as a full reload would report them.
+    pub fn reload_source(&self, name: &str, text: &str) -> Result<u64, Error> {
+        self.edit(|policy| policy.with_source(name, text))
+    }
+
+    /// Stops serving the source named `name` ([`Policy::without_source`]); the next
+    /// version is returned (a new version even when there was no such source).
+    ///
+    /// # Errors
+    /// As [`Policy::without_source`]; nothing changes.
+    pub fn remove_source(&self, name: &str) -> Result<u64, Error> {
+        self.edit(|policy| policy.without_source(name))
+    }
+
+    /// Serves `change(serving policy)` as the next version when it succeeds. Writers are
+    /// serialised, so that two edits made at once both land.
+    fn edit<E>(&self, change: impl FnOnce(&Policy) -> Result<Policy, E>) -> Result<u64, E> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let version = self.serving.load().version + 1;
+        let serving = self.serving.load_full();
+        let policy = change(&serving.policy)?;
+        let version = serving.version + 1;
         self.serving
             .store(Arc::new(ServingPolicy { policy, version }));
-        version
+        Ok(version)
     }
 }
 

@@ -64,6 +64,9 @@ pub enum Expr {
 pub struct Rule {
     /// The rule's id: its `@id`, or `rule-N` by load position.
     pub id: Arc<str>,
+    /// True when the id is `rule-N` by position (no `@id`): it changes when rules are
+    /// added or removed before this one.
+    pub auto_id: bool,
     /// Grant or deny.
     pub effect: Effect,
     /// The identity condition.
