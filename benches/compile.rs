@@ -1,5 +1,6 @@
 //! Compile time and memory per rule (issue 3): `Policy::compile` on N generated rules
-//! against Cedar's `PolicySet::from_str` on the same rules as Cedar policies.
+//! against Cedar's `PolicySet::from_str` on the same rules as Cedar policies; and the
+//! incremental reload of one edited source among 1 000 (issue 12, group `recompile`).
 //!
 //! Memory is measured outside the timed loop by a counting global allocator: the bytes
 //! still allocated after compiling (the compiled structure kept alive), divided by N, and
@@ -171,6 +172,42 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    group.finish();
+    recompile(c);
+}
+
+/// Reloading after one rule changes (issue 12): 100 000 rules in 1 000 sources of 100,
+/// one rule of source 500 edited back and forth, with `Policy::with_source` (incremental)
+/// beside a full `Policy::compile_sources` of the same 1 000 sources.
+fn recompile(c: &mut Criterion) {
+    let n = 100_000;
+    let per_file = 100;
+    let lines: Vec<&str> = Box::leak(common::tenure_policy(n).into_boxed_str())
+        .lines()
+        .collect();
+    let sources: Vec<(String, String)> = lines
+        .chunks(per_file)
+        .enumerate()
+        .map(|(k, chunk)| (format!("policy-{k:04}.tenure"), chunk.join("\n")))
+        .collect();
+    let (name, original) = sources[500].clone();
+    let edited = original.replacen("grants", "grants type = ssh and", 1);
+    let policy = tenure::Policy::compile_sources(sources.clone()).expect("compiles");
+    let mut group = c.benchmark_group("recompile");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(10));
+    let mut flip = false;
+    group.bench_function("tenure_with_source/100000_in_1000", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let text = if flip { &edited } else { &original };
+            policy.with_source(black_box(&name), black_box(text)).expect("compiles")
+        })
+    });
+    group.bench_function("tenure_full/100000_in_1000", |b| {
+        b.iter(|| tenure::Policy::compile_sources(black_box(sources.clone())).expect("compiles"))
+    });
     group.finish();
 }
 
