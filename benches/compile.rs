@@ -202,7 +202,9 @@ fn recompile(c: &mut Criterion) {
         b.iter(|| {
             flip = !flip;
             let text = if flip { &edited } else { &original };
-            policy.with_source(black_box(&name), black_box(text)).expect("compiles")
+            policy
+                .with_source(black_box(&name), black_box(text))
+                .expect("compiles")
         })
     });
     group.bench_function("tenure_full/100000_in_1000", |b| {

@@ -124,6 +124,16 @@ impl Policy {
                 ),
             )]));
         }
+        match Policy::compile_in_pieces(&sources, limits) {
+            Some(policy) => Ok(policy),
+            None => Policy::compile_whole(sources, limits),
+        }
+    }
+
+    /// The compile that reports problems: parses every source whole (in chunks on
+    /// several threads for large ones), then checks all of them, so that one run reports
+    /// every syntax error, duplicate id and limit, in order.
+    fn compile_whole(sources: Vec<Source>, limits: &Limits) -> Result<Policy, Error> {
         let mut parsed = syntax::parse_sources(&sources, limits);
         let mut errors: Vec<PolicyDiagnostic> = Vec::new();
         for p in &mut parsed {
@@ -154,8 +164,38 @@ impl Policy {
                 return Err(Error::from_diagnostics(errors));
             }
         };
+        // The syntax trees are not needed any more: free them before the index is built.
+        drop(parsed);
         Policy::assemble(sources, rules, limits.clone())
-            .map_err(|duplicate| Error::from_diagnostics(vec![duplicate]))
+            .map_err(|duplicate| Error::from_diagnostics(vec![*duplicate]))
+    }
+
+    /// The fast path of a compile, for policies without problems: each piece of source
+    /// is parsed and checked on one worker, its syntax trees freed at once, and the
+    /// positional `rule-N` ids given afterwards. `None` when anything is wrong (a
+    /// problem, a duplicate id, a limit): the caller compiles the usual way, which finds
+    /// and reports every problem.
+    fn compile_in_pieces(sources: &[Source], limits: &Limits) -> Option<Policy> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let pieces = syntax::parse_pieces(sources, limits, threads, |k, parsed| {
+            check::check_piece(sources, k, &parsed).ok()
+        })?;
+        let count: usize = pieces.iter().map(Vec::len).sum();
+        if count > limits.max_rules {
+            return None;
+        }
+        let mut rules = Vec::with_capacity(count);
+        for piece in pieces {
+            rules.extend(piece);
+        }
+        for (position, rule) in rules.iter_mut().enumerate() {
+            if rule.auto_id {
+                rule.id = format!("rule-{}", position + 1).into();
+            }
+        }
+        Policy::assemble(sources.to_vec(), rules, limits.clone()).ok()
     }
 
     /// Builds the compiled structures over checked `rules`; `Err` when two rules share
@@ -165,18 +205,18 @@ impl Policy {
         sources: Vec<Source>,
         rules: Vec<ir::Rule>,
         limits: Limits,
-    ) -> Result<Policy, PolicyDiagnostic> {
+    ) -> Result<Policy, Box<PolicyDiagnostic>> {
         let mut by_id: FxHashMap<Arc<str>, u32> = FxHashMap::default();
         by_id.reserve(rules.len());
         for (i, r) in rules.iter().enumerate() {
             // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
             if by_id.insert(r.id.clone(), i as u32).is_some() {
-                return Err(PolicyDiagnostic::new(
+                return Err(Box::new(PolicyDiagnostic::new(
                     Code::DuplicateId,
                     &sources[r.source],
                     r.span,
                     format!("duplicate rule id `{}`", r.id),
-                ));
+                )));
             }
         }
         let index = Index::build(&rules);
@@ -498,5 +538,100 @@ mod tests {
             })
             .collect();
         assert_eq!(locations, [(1, 1), (2, 3), (2, 19), (3, 4)]);
+    }
+}
+
+#[cfg(test)]
+mod piece_tests {
+    use super::*;
+    use crate::{Identity, Resource};
+
+    /// Three sources, one of them large enough to be parsed in several pieces, mixing
+    /// written and positional ids.
+    fn sources(duplicate: bool) -> Vec<Source> {
+        let mut big = String::new();
+        for i in 0..12_000 {
+            if i % 7 == 1 {
+                big.push_str(&format!("@id(\"big-{i}\") "));
+            }
+            big.push_str(&format!(
+                "role = r{} and level >= {} grants tag:env = e{} or type ~ \"t{}*\";\n",
+                i % 50,
+                i % 5,
+                i % 4,
+                i % 9
+            ));
+        }
+        let mut tail = String::from("status != active denies *;\n");
+        if duplicate {
+            big.push_str("@id(\"small-1\") * denies type = rdp;\n");
+            tail.push_str("@id(\"rule-3\") * grants *;\n");
+        }
+        vec![
+            Source::new(
+                "small",
+                "@id(\"small-1\") * denies type = rdp;\n* grants type = wiki;",
+            ),
+            Source::new("big", big),
+            Source::new("tail", tail),
+        ]
+    }
+
+    fn rows(policy: &Policy) -> Vec<(String, usize, String, usize, usize)> {
+        policy
+            .rules()
+            .map(|r| {
+                let l = r.location();
+                (
+                    r.id().to_string(),
+                    r.index(),
+                    r.source_name().to_string(),
+                    l.line,
+                    l.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pieces_compile_like_the_whole() {
+        let sources = sources(false);
+        assert!(sources[1].text.len() > 4 * syntax::PIECE_BYTES);
+        let limits = Limits::default();
+        let pieces = Policy::compile_in_pieces(&sources, &limits).expect("the fast path compiles");
+        let whole = Policy::compile_whole(sources, &limits).expect("compiles");
+        assert_eq!(rows(&pieces), rows(&whole));
+        assert_eq!(rows(&pieces)[2].0, "rule-3");
+        for k in 0..200i64 {
+            let identity = Identity::new()
+                .with("role", format!("r{}", k % 60))
+                .with("level", k % 6)
+                .with("status", if k % 11 == 0 { "gone" } else { "active" });
+            let resource = Resource::new()
+                .with_tag("env", format!("e{}", k % 5))
+                .with("type", format!("t{}x", k % 10));
+            assert_eq!(
+                pieces.authorize(&identity, &resource),
+                whole.authorize(&identity, &resource)
+            );
+        }
+    }
+
+    /// A written id used in two pieces, and a written `rule-N` that a positional id takes
+    /// too: the fast path gives up and the whole compile reports them.
+    #[test]
+    fn duplicates_across_pieces_are_reported_by_the_whole_compile() {
+        let limits = Limits::default();
+        assert!(Policy::compile_in_pieces(&sources(true), &limits).is_none());
+        let err = Policy::compile_with_limits(
+            sources(true)
+                .iter()
+                .map(|s| (s.name.clone(), s.text.clone())),
+            &limits,
+        )
+        .expect_err("duplicate ids");
+        let text = err.to_string();
+        assert!(text.contains("duplicate rule id `small-1`"), "{text}");
+        assert!(text.contains("duplicate rule id `rule-3`"), "{text}");
     }
 }

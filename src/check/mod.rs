@@ -43,6 +43,23 @@ pub(crate) fn check_source(
     checker.finish()
 }
 
+/// Checks one piece of a source (the compile's fast path, `syntax::parse_pieces`):
+/// rules without `@id` get an empty id, to be named `rule-N` once the positions of all
+/// pieces are known, and only written ids are compared (within the piece: the caller
+/// finds duplicates across pieces).
+pub(crate) fn check_piece(
+    sources: &[Source],
+    source_index: usize,
+    parsed: &Parsed,
+) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
+    let mut checker = Checker {
+        defer_positional_ids: true,
+        ..Checker::default()
+    };
+    checker.source(sources, source_index, parsed, 0);
+    checker.finish()
+}
+
 /// The state of one check: rules so far, ids seen, problems found.
 #[derive(Default)]
 struct Checker {
@@ -50,6 +67,8 @@ struct Checker {
     rules: Vec<ir::Rule>,
     seen: FxHashMap<Arc<str>, (usize, Span)>,
     interner: Interner,
+    /// Leave `rule-N` ids empty (see [`check_piece`]).
+    defer_positional_ids: bool,
 }
 
 impl Checker {
@@ -83,9 +102,15 @@ impl Checker {
                 }
             }
             let auto_id = id.is_none();
-            let (id, id_span) = id.unwrap_or_else(|| (format!("rule-{position}"), rule.span));
+            let (id, id_span) = match id {
+                Some(written) => written,
+                None if self.defer_positional_ids => (String::new(), rule.span),
+                None => (format!("rule-{position}"), rule.span),
+            };
             let id: Arc<str> = id.into();
-            if let Some((first_source, first_span)) = self.seen.get(&id) {
+            if auto_id && self.defer_positional_ids {
+                // Named, and compared, once positions are known.
+            } else if let Some((first_source, first_span)) = self.seen.get(&id) {
                 let first = &sources[*first_source];
                 let loc = first.location(first_span.start);
                 self.errors.push(

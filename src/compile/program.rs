@@ -126,27 +126,40 @@ pub(crate) struct Programs {
 impl Programs {
     /// Writes the programs of `rules`, in the order `order` gives (each rule once).
     pub(crate) fn build(rules: &[ir::Rule], layout: &Layout, order: &[u32]) -> Programs {
-        let mut programs = Programs {
-            nodes: Vec::with_capacity(rules.len() * 6),
-            starts: vec![0; rules.len()],
-            ..Programs::default()
-        };
+        // Where each program goes, in `order`; then every rule is read once, in load order
+        // (sequential reads), and its program written at its place.
+        let sizes: Vec<usize> = rules
+            .iter()
+            .map(|r| 1 + expr_nodes(&r.who) + expr_nodes(&r.what))
+            .collect();
+        let mut starts = vec![0u32; rules.len()];
+        let mut total = 0usize;
         for &r in order {
-            let rule = &rules[r as usize];
-            let start = programs.nodes.len();
             // INVARIANT: node counts fit in u32 (bounded by the policy's size limits).
-            programs.starts[r as usize] = start as u32;
+            starts[r as usize] = total as u32;
+            total += sizes[r as usize];
+        }
+        let mut arena = vec![Node::new(Kind::Any, 0, 0, 0); total];
+        let mut programs = Programs::default();
+        for (r, rule) in rules.iter().enumerate() {
+            programs.nodes.clear();
             programs.nodes.push(Node::new(
                 Kind::Rule,
                 0,
-                i64::from(r),
+                r as i64,
                 i64::from(rule.effect == Effect::Deny),
             ));
             programs.write(&rule.who, 0, layout);
             programs.write(&rule.what, 1, layout);
-            programs.nodes[start].size = (programs.nodes.len() - start) as u32;
+            let len = programs.nodes.len();
+            programs.nodes[0].size = len as u32;
+            let start = starts[r] as usize;
+            if let Some(place) = arena.get_mut(start..start + len) {
+                place.copy_from_slice(&programs.nodes);
+            }
         }
-        programs.nodes.shrink_to_fit();
+        programs.nodes = arena;
+        programs.starts = starts;
         programs
     }
 
@@ -383,6 +396,15 @@ fn in_list(list: &InList, value: Val<'_>) -> Truth {
     };
     let rest = if others { Truth::Unknown } else { Truth::False };
     any([Truth::from_bool(found), rest].into_iter())
+}
+
+/// The number of nodes `expr` is written as.
+fn expr_nodes(expr: &Expr) -> usize {
+    match expr {
+        Expr::Any | Expr::Atom(_) => 1,
+        Expr::Not(e) => 1 + expr_nodes(e),
+        Expr::And(es) | Expr::Or(es) => 1 + es.iter().map(expr_nodes).sum::<usize>(),
+    }
 }
 
 /// Whether a set (sorted, unique) holds `literal` (strings order as their bytes do).

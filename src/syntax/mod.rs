@@ -112,14 +112,19 @@ pub(crate) fn parse_sources(sources: &[Source], limits: &Limits) -> Vec<Parsed> 
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        joined(handles).into_iter().flatten().collect()
     })
+}
+
+/// The results of scoped threads, in order; a thread's panic is resumed here.
+fn joined<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
 }
 
 /// Parses one named source, recovering from syntax errors at rule boundaries.
@@ -177,13 +182,7 @@ pub(crate) fn parse_source_in_chunks(
                 scope.spawn(move || parse_range(source, limits, a, b))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        joined(handles)
     });
     // One source's result, as the sequential parse orders it: syntax errors as found,
     // then the value errors.
@@ -207,6 +206,84 @@ pub(crate) fn parse_source_in_chunks(
     }
     parsed.errors.append(&mut value_errors);
     parsed
+}
+
+/// Pieces of a source parsed on their own by [`parse_pieces`]: about this many bytes,
+/// split at rule boundaries.
+pub(crate) const PIECE_BYTES: usize = 128 * 1024;
+
+/// The fast path of a compile: parses every source in pieces of about [`PIECE_BYTES`]
+/// (split at rule boundaries) on up to `threads` workers, and hands each piece to
+/// `each(source index, piece)` on the worker that parsed it, so that its syntax trees are
+/// dropped as soon as `each` has used them; returns what `each` made, in source order.
+///
+/// `None` as soon as any piece has a problem (or `each` returns `None`): the caller then
+/// parses the usual way, which reports every problem in order. A piece's rule ordinals
+/// count from 0 within the piece.
+pub(crate) fn parse_pieces<T: Send>(
+    sources: &[Source],
+    limits: &Limits,
+    threads: usize,
+    each: impl Fn(usize, Parsed) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
+    let mut units: Vec<(usize, usize, usize)> = Vec::new();
+    for (k, source) in sources.iter().enumerate() {
+        let text: &str = &source.text;
+        let start = if text.starts_with(BOM) {
+            BOM.len_utf8()
+        } else {
+            0
+        };
+        prescan::check_nesting(source, start, limits.effective_max_nesting()).ok()?;
+        let mut from = start;
+        while text.len() - from >= PIECE_BYTES * 2 {
+            let bound = prescan::rule_end_after(text, from, from + PIECE_BYTES);
+            if bound <= from || bound >= text.len() {
+                break;
+            }
+            units.push((k, from, bound));
+            from = bound;
+        }
+        units.push((k, from, text.len()));
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let u = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(k, a, b)) = units.get(u) else {
+                break;
+            };
+            if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let (parsed, value_errors) = parse_range(&sources[k], limits, a, b);
+            let made = (parsed.errors.is_empty() && value_errors.is_empty())
+                .then(|| each(k, parsed))
+                .flatten();
+            match made {
+                Some(t) => done.push((u, t)),
+                None => failed.store(true, std::sync::atomic::Ordering::Relaxed),
+            }
+        }
+        done
+    };
+    let mut done: Vec<(usize, T)> = if threads < 2 || units.len() < 2 {
+        work()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads.min(units.len()))
+                .map(|_| scope.spawn(work))
+                .collect();
+            joined(handles).into_iter().flatten().collect()
+        })
+    };
+    if failed.into_inner() || done.len() != units.len() {
+        return None;
+    }
+    done.sort_unstable_by_key(|(u, _)| *u);
+    Some(done.into_iter().map(|(_, t)| t).collect())
 }
 
 /// Parses `text[start..end]` (which ends at a rule boundary, or the end of the text):
