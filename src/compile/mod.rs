@@ -14,6 +14,7 @@
 //!   *unknown* (integer against string, a set against an integer). Those probes are
 //!   per attribute and per value kind, so their cost does not grow with the rule count.
 
+mod inline_str;
 pub(crate) mod layout;
 pub(crate) mod program;
 #[cfg(test)]
@@ -29,6 +30,7 @@ use crate::entity::Entity;
 use crate::ir::{self, Expr, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
+use inline_str::InlineStr;
 use layout::{Layout, SideValues, SlotValues, Val};
 use program::Programs;
 
@@ -96,7 +98,8 @@ impl PostRange {
 /// index is built and [`PostRange`] once it is finished.
 #[derive(Debug, Default, Clone)]
 struct AttributePostings<P> {
-    eq_str: FxHashMap<Arc<str>, P>,
+    /// By the string, kept inline in the table when short (found without a pointer).
+    eq_str: FxHashMap<InlineStr, P>,
     eq_int: FxHashMap<i64, P>,
     eq_bool: [P; 2],
     present: P,
@@ -187,7 +190,7 @@ impl Layout {
             Key::Present(..) => ap.present.push(effect, rule),
             Key::Eq(_, _, literal) => {
                 match literal {
-                    Literal::Str(s) => ap.eq_str.entry(s.clone()).or_default(),
+                    Literal::Str(s) => ap.eq_str.entry(InlineStr::new(s)).or_default(),
                     Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
@@ -789,7 +792,7 @@ fn probe_value(
     match value {
         Val::Absent => return ControlFlow::Continue(()),
         Val::Str(s) => {
-            if let Some(p) = ap.eq_str.get(s) {
+            if let Some(p) = ap.eq_str.get(s.as_bytes()) {
                 emit(p.of(effect, pool), f)?;
             }
             probe_prefixes(ap, pool, effect, s, f)?;
@@ -804,7 +807,7 @@ fn probe_value(
         Val::Set(items) => {
             if ap.has_strings() {
                 for item in items {
-                    if let Some(p) = ap.eq_str.get(item.as_str()) {
+                    if let Some(p) = ap.eq_str.get(item.as_bytes()) {
                         emit(p.of(effect, pool), f)?;
                     }
                     probe_prefixes(ap, pool, effect, item, f)?;
