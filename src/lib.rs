@@ -48,6 +48,7 @@ mod entity;
 mod error;
 pub mod export;
 pub mod format;
+mod inline_str;
 mod ir;
 pub mod json;
 mod lexical;

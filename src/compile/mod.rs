@@ -14,7 +14,6 @@
 //!   *unknown* (integer against string, a set against an integer). Those probes are
 //!   per attribute and per value kind, so their cost does not grow with the rule count.
 
-mod inline_str;
 pub(crate) mod layout;
 pub(crate) mod program;
 #[cfg(test)]
@@ -27,10 +26,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::decide::eval::{comparable, Outcome};
 use crate::entity::Entity;
+use crate::inline_str::InlineStr;
 use crate::ir::{self, Expr, Test};
 use crate::value::ValueRef;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind};
-use inline_str::InlineStr;
 use layout::{Layout, SideValues, SlotValues, Val};
 use program::Programs;
 
@@ -190,7 +189,7 @@ impl Layout {
             Key::Present(..) => ap.present.push(effect, rule),
             Key::Eq(_, _, literal) => {
                 match literal {
-                    Literal::Str(s) => ap.eq_str.entry(InlineStr::new(s)).or_default(),
+                    Literal::Str(s) => ap.eq_str.entry(InlineStr::from(&**s)).or_default(),
                     Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
                     Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
                 }
@@ -736,7 +735,7 @@ impl Index {
         {
             for (name, value) in entity.attribute_map() {
                 if let Some(ap) = slots
-                    .get_name(name)
+                    .get_name(name.as_str())
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
                     let value = Val::read(value.as_ref());
@@ -745,7 +744,7 @@ impl Index {
             }
             for (key, value) in entity.tag_map() {
                 if let Some(ap) = slots
-                    .get_tag(key)
+                    .get_tag(key.as_str())
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
                     let value = Val::read(ValueRef::Str(value));

@@ -25,6 +25,8 @@ use crate::lexical::is_integer_text;
 use crate::limits::{MAX_ENTITY_ATTRIBUTES, MAX_ENTITY_JSON_BYTES, MAX_SET_ELEMENTS};
 use crate::value::{Set, Value};
 
+use crate::inline_str::InlineStr;
+
 /// Reads an entity from JSON text; `what` (`identity`, `resource`) prefixes error paths.
 pub(super) fn entity_from_text(text: &str, what: &str) -> Result<Entity, InputError> {
     if text.len() > MAX_ENTITY_JSON_BYTES {
@@ -41,7 +43,7 @@ pub(super) fn entity_from_text(text: &str, what: &str) -> Result<Entity, InputEr
         if key == TAGS_KEY {
             entity.tags = read_tags(raw, &path)?;
         } else if let Some(v) = read_value(raw, &path)? {
-            entity.attributes.insert(key, v);
+            entity.attributes.insert(InlineStr::from(key), v);
         }
         if entity.attributes.len() + entity.tags.len() > MAX_ENTITY_ATTRIBUTES {
             return Err(InputError::new(
@@ -64,13 +66,13 @@ pub(super) fn entity_to_json(entity: &Entity) -> Json {
             Value::Bool(b) => Json::Bool(*b),
             Value::Set(s) => Json::Array(s.iter().map(|x| Json::String(x.to_string())).collect()),
         };
-        map.insert(k.clone(), json);
+        map.insert(k.to_string(), json);
     }
     if !entity.tags.is_empty() {
         let tags = entity
             .tags
             .iter()
-            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+            .map(|(k, v)| (k.to_string(), Json::String(v.clone())))
             .collect();
         map.insert(TAGS_KEY.to_string(), Json::Object(tags));
     }
@@ -184,7 +186,7 @@ pub(crate) fn child_path(parent: &str, key: &str) -> String {
     }
 }
 
-fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<String, String>, InputError> {
+fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<InlineStr, String>, InputError> {
     match JsonKind::of(raw.get()) {
         JsonKind::Null => Ok(BTreeMap::new()),
         JsonKind::Object => {
@@ -192,7 +194,7 @@ fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<String, String>, Inp
             for (k, v) in strict_object(raw.get(), path, "a JSON object")? {
                 match JsonKind::of(v.get()) {
                     JsonKind::String => {
-                        tags.insert(k, string(v));
+                        tags.insert(InlineStr::from(k), string(v));
                     }
                     JsonKind::Null => {}
                     other => {

@@ -26,6 +26,7 @@ mod json;
 use std::collections::BTreeMap;
 
 use crate::error::InputError;
+use crate::inline_str::InlineStr;
 use crate::value::{Value, ValueRef};
 use crate::vocabulary::Attribute;
 
@@ -37,17 +38,17 @@ pub(crate) const TAGS_KEY: &str = "tags";
 /// What identities and resources are: attributes plus tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Entity {
-    attributes: BTreeMap<String, Value>,
-    tags: BTreeMap<String, String>,
+    attributes: BTreeMap<InlineStr, Value>,
+    tags: BTreeMap<InlineStr, String>,
 }
 
 impl Entity {
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.attributes.get(name)
+        self.attributes.get(name.as_bytes())
     }
 
     pub(crate) fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.get(key).map(String::as_str)
+        self.tags.get(key.as_bytes()).map(String::as_str)
     }
 
     /// Sets attribute `name`; refuses the name `tags`, which JSON reserves for tags.
@@ -55,7 +56,7 @@ impl Entity {
         if name == TAGS_KEY {
             return Err(InputError::reserved_tags_name());
         }
-        self.attributes.insert(name, value);
+        self.attributes.insert(InlineStr::from(name), value);
         Ok(())
     }
 
@@ -64,10 +65,10 @@ impl Entity {
     pub(crate) fn put(&mut self, attribute: &Attribute, value: Value) {
         match (attribute, value) {
             (Attribute::Name(n), value) => {
-                self.attributes.insert(n.to_string(), value);
+                self.attributes.insert(InlineStr::from(&**n), value);
             }
             (Attribute::Tag(k), Value::Str(v)) => {
-                self.tags.insert(k.to_string(), v);
+                self.tags.insert(InlineStr::from(&**k), v);
             }
             (Attribute::Tag(_), _) => {}
         }
@@ -77,10 +78,10 @@ impl Entity {
     pub(crate) fn clear(&mut self, attribute: &Attribute) {
         match attribute {
             Attribute::Name(n) => {
-                self.attributes.remove(&**n);
+                self.attributes.remove(n.as_bytes());
             }
             Attribute::Tag(k) => {
-                self.tags.remove(&**k);
+                self.tags.remove(k.as_bytes());
             }
         }
     }
@@ -89,16 +90,16 @@ impl Entity {
     #[inline]
     pub(crate) fn value_of(&self, attribute: &Attribute) -> Option<ValueRef<'_>> {
         match attribute {
-            Attribute::Name(n) => self.attributes.get(&**n).map(Value::as_ref),
-            Attribute::Tag(k) => self.tags.get(&**k).map(|s| ValueRef::Str(s)),
+            Attribute::Name(n) => self.attributes.get(n.as_bytes()).map(Value::as_ref),
+            Attribute::Tag(k) => self.tags.get(k.as_bytes()).map(|s| ValueRef::Str(s)),
         }
     }
 
-    pub(crate) fn attribute_map(&self) -> &BTreeMap<String, Value> {
+    pub(crate) fn attribute_map(&self) -> &BTreeMap<InlineStr, Value> {
         &self.attributes
     }
 
-    pub(crate) fn tag_map(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn tag_map(&self) -> &BTreeMap<InlineStr, String> {
         &self.tags
     }
 }
@@ -157,7 +158,9 @@ macro_rules! entity_methods {
 
             /// With tag `key` set to `value`.
             pub fn with_tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-                self.entity.tags.insert(key.into(), value.into());
+                self.entity
+                    .tags
+                    .insert(InlineStr::from(key.into()), value.into());
                 self
             }
 
@@ -206,17 +209,19 @@ macro_rules! entity_methods {
 
             /// Removes attribute `name`, returning its value.
             pub fn remove(&mut self, name: &str) -> Option<Value> {
-                self.entity.attributes.remove(name)
+                self.entity.attributes.remove(name.as_bytes())
             }
 
             /// Sets tag `key`.
             pub fn set_tag(&mut self, key: impl Into<String>, value: impl Into<String>) {
-                self.entity.tags.insert(key.into(), value.into());
+                self.entity
+                    .tags
+                    .insert(InlineStr::from(key.into()), value.into());
             }
 
             /// Removes tag `key`, returning its value.
             pub fn remove_tag(&mut self, key: &str) -> Option<String> {
-                self.entity.tags.remove(key)
+                self.entity.tags.remove(key.as_bytes())
             }
 
             /// Reads one from JSON text: a flat object of attributes plus an optional

@@ -248,54 +248,56 @@ impl Change {
         let (b, a) = (before.entity_of(), after.entity_of());
         let mut changes = Vec::new();
         for (name, old) in b.attribute_map() {
-            match a.get(name) {
+            match a.get(name.as_str()) {
                 None => changes.push(Change::Remove {
-                    attribute: name.clone(),
+                    attribute: name.to_string(),
                 }),
                 Some(new) if new == old => {}
                 Some(Value::Set(new)) if matches!(old, Value::Set(_)) => {
                     let Value::Set(old) = old else { continue };
                     for item in old.iter().filter(|i| !new.contains(i)) {
                         changes.push(Change::RemoveMember {
-                            attribute: name.clone(),
+                            attribute: name.to_string(),
                             value: item.to_string(),
                         });
                     }
                     for item in new.iter().filter(|i| !old.contains(i)) {
                         changes.push(Change::AddMember {
-                            attribute: name.clone(),
+                            attribute: name.to_string(),
                             value: item.to_string(),
                         });
                     }
                 }
                 Some(new) => changes.push(Change::Set {
-                    attribute: name.clone(),
+                    attribute: name.to_string(),
                     value: new.clone(),
                 }),
             }
         }
         for (name, new) in a.attribute_map() {
-            if b.get(name).is_none() {
+            if b.get(name.as_str()).is_none() {
                 changes.push(Change::Set {
-                    attribute: name.clone(),
+                    attribute: name.to_string(),
                     value: new.clone(),
                 });
             }
         }
         for (key, old) in b.tag_map() {
-            match a.tag(key) {
-                None => changes.push(Change::RemoveTag { key: key.clone() }),
+            match a.tag(key.as_str()) {
+                None => changes.push(Change::RemoveTag {
+                    key: key.to_string(),
+                }),
                 Some(new) if new == old => {}
                 Some(new) => changes.push(Change::SetTag {
-                    key: key.clone(),
+                    key: key.to_string(),
                     value: new.to_string(),
                 }),
             }
         }
         for (key, new) in a.tag_map() {
-            if b.tag(key).is_none() {
+            if b.tag(key.as_str()).is_none() {
                 changes.push(Change::SetTag {
-                    key: key.clone(),
+                    key: key.to_string(),
                     value: new.clone(),
                 });
             }

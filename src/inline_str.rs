@@ -1,0 +1,146 @@
+//! [`InlineStr`]: a string map key kept inline when short.
+//!
+//! Keys of up to 22 bytes — nearly all attribute names (`role`, `department`, `env`) and
+//! most values a policy posts — are stored in the map's own node or slot, so that finding
+//! one compares bytes already in cache instead of following one pointer per key compared:
+//! on a cold request, or in a table of a million keys, those pointers are cache misses.
+//! Entities key their attributes and tags with it; the index keys its string postings.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// The longest string kept inline.
+const INLINE: usize = 22;
+
+/// A string, ordered, compared and hashed as its bytes (as `String` is); found in maps
+/// by `&[u8]`.
+#[derive(Clone)]
+pub(crate) struct InlineStr(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl InlineStr {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        match &self.0 {
+            // Built from a `str`, cut at its own length: always UTF-8.
+            Repr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            Repr::Heap(text) => text,
+        }
+    }
+
+    /// The bytes.
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len).min(INLINE)],
+            Repr::Heap(text) => text.as_bytes(),
+        }
+    }
+}
+
+impl From<String> for InlineStr {
+    fn from(text: String) -> InlineStr {
+        match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..text.len()].copy_from_slice(text.as_bytes());
+                InlineStr(Repr::Inline { len, bytes })
+            }
+            _ => InlineStr(Repr::Heap(text.into_boxed_str())),
+        }
+    }
+}
+
+impl From<&str> for InlineStr {
+    fn from(text: &str) -> InlineStr {
+        InlineStr::from(text.to_string())
+    }
+}
+
+impl Borrow<[u8]> for InlineStr {
+    #[inline]
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq for InlineStr {
+    #[inline]
+    fn eq(&self, other: &InlineStr) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for InlineStr {}
+
+impl PartialOrd for InlineStr {
+    fn partial_cmp(&self, other: &InlineStr) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InlineStr {
+    /// As the bytes order, which is `str`'s order.
+    #[inline]
+    fn cmp(&self, other: &InlineStr) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl Hash for InlineStr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl fmt::Debug for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn orders_and_finds_like_strings() {
+        let names = [
+            "role",
+            "",
+            "é-accent",
+            "a-name-much-longer-than-twenty-two-bytes",
+            "department",
+            "rolf",
+            "role2",
+        ];
+        let map: BTreeMap<InlineStr, usize> = names
+            .iter()
+            .map(|n| (InlineStr::from(*n), n.len()))
+            .collect();
+        let mut sorted = names.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            map.keys().map(InlineStr::as_str).collect::<Vec<_>>(),
+            sorted
+        );
+        for n in names {
+            assert_eq!(map.get(n.as_bytes()), Some(&n.len()), "{n}");
+        }
+        assert_eq!(map.get("rol".as_bytes()), None);
+    }
+}
