@@ -252,6 +252,12 @@ impl Programs {
         self.nodes.is_empty()
     }
 
+    /// The size of the program starting at `at` (0 past the end).
+    #[inline]
+    pub(crate) fn size_at(&self, at: u32) -> u32 {
+        self.nodes.get(at as usize).map_or(0, |n| n.size)
+    }
+
     /// Where the program of rule `r` starts.
     #[inline]
     pub(crate) fn start_of(&self, r: u32) -> u32 {

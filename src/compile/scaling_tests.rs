@@ -218,10 +218,14 @@ fn glob_and_range_anchors_stay_bounded() {
 #[test]
 fn compact_layout_paths_decide_like_the_linear_scan() {
     let mut text = String::new();
-    for i in 0..300 {
+    // Three rules per role, so that a key's rules are a run of adjacent programs (and,
+    // with every seventh a deny, runs of grants followed by denies).
+    for i in 0..900 {
+        let effect = if i % 7 == 3 { "denies" } else { "grants" };
         let _ = writeln!(
             text,
-            "role = r{i} grants tag:t{} = v{} and type in [a, b, {i}];",
+            "role = r{} {effect} tag:t{} = v{} and type in [a, b, {i}];",
+            i % 300,
             i % 20,
             i % 3
         );
