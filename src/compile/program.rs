@@ -5,7 +5,7 @@
 //! condition and its `WHAT` condition, each a tree written in prefix order: an `and`,
 //! `or` or `not` node is followed by its operands, and every node knows the size of its
 //! subtree so that an evaluation can skip an operand it does not need. Atoms refer to
-//! attributes by slot, and a string literal of up to 20 bytes is stored in its node, so
+//! attributes by slot, and a string literal of up to 16 bytes is stored in its node, so
 //! comparing with it reads no other memory. Programs are laid out in the order the index posts them (rules under one
 //! key next to each other), so the candidates of one probe are read from a few adjacent
 //! cache lines.
@@ -47,23 +47,25 @@ enum Kind {
 }
 
 /// The longest string literal stored in its node.
-const INLINE: usize = 20;
+const INLINE: usize = 16;
 /// [`Node::len`] of a string literal too long to be inline.
 const LONG: u8 = u8::MAX;
 
-/// One node: 32 bytes, two to a cache line.
+/// One node: 24 bytes, eight to three cache lines.
 #[derive(Debug, Clone, Copy)]
 struct Node {
     kind: Kind,
     /// For [`Kind::EqStr`]: the inline literal's length in bytes, or [`LONG`].
     len: u8,
-    /// The attribute's slot (atoms).
-    slot: u32,
-    /// The number of nodes in this subtree, this one included.
-    size: u32,
+    /// For an atom, the attribute's slot; for a rule header, `and`, `or` or `not`, the
+    /// number of nodes in its subtree, itself included (an atom's is 1).
+    a: u32,
     /// An inline string literal, or `x` (bytes 0..8) and `y` (bytes 8..16).
     data: [u8; INLINE],
 }
+
+// Eight nodes to three cache lines: checked at compile time.
+const _: () = assert!(std::mem::size_of::<Node>() == 24);
 
 impl Node {
     fn new(kind: Kind, slot: u32, x: i64, y: i64) -> Node {
@@ -73,10 +75,31 @@ impl Node {
         Node {
             kind,
             len: 0,
-            slot,
-            size: 1,
+            a: slot,
             data,
         }
+    }
+
+    /// Whether the node has operands (and so a subtree size).
+    #[inline]
+    fn is_composite(&self) -> bool {
+        matches!(self.kind, Kind::Rule | Kind::And | Kind::Or | Kind::Not)
+    }
+
+    /// The number of nodes in this subtree, this one included.
+    #[inline]
+    fn size(&self) -> u32 {
+        if self.is_composite() {
+            self.a
+        } else {
+            1
+        }
+    }
+
+    /// The attribute's slot (atoms).
+    #[inline]
+    fn slot(&self) -> u32 {
+        self.a
     }
 
     #[inline]
@@ -152,7 +175,7 @@ impl Programs {
             programs.write(&rule.who, 0, layout);
             programs.write(&rule.what, 1, layout);
             let len = programs.nodes.len();
-            programs.nodes[0].size = len as u32;
+            programs.nodes[0].a = len as u32;
             let start = starts[r] as usize;
             if let Some(place) = arena.get_mut(start..start + len) {
                 place.copy_from_slice(&programs.nodes);
@@ -215,7 +238,9 @@ impl Programs {
                 self.nodes.push(n);
             }
         }
-        self.nodes[start].size = (self.nodes.len() - start) as u32;
+        if self.nodes[start].is_composite() {
+            self.nodes[start].a = (self.nodes.len() - start) as u32;
+        }
     }
 
     /// An equality with string `literal`: inline when it is short enough.
@@ -255,7 +280,7 @@ impl Programs {
     /// The size of the program starting at `at` (0 past the end).
     #[inline]
     pub(crate) fn size_at(&self, at: u32) -> u32 {
-        self.nodes.get(at as usize).map_or(0, |n| n.size)
+        self.nodes.get(at as usize).map_or(0, Node::size)
     }
 
     /// Where the program of rule `r` starts.
@@ -292,7 +317,7 @@ impl Programs {
         if !crate::decide::eval::who_admits(effect, who) {
             return (rule, Outcome::NotApplied);
         }
-        let what_at = at + 1 + self.nodes[at + 1].size as usize;
+        let what_at = at + 1 + self.nodes[at + 1].size() as usize;
         let what = self.eval(what_at, resource);
         (rule, crate::decide::eval::combine(effect, who, what))
     }
@@ -306,7 +331,7 @@ impl Programs {
     #[inline]
     pub(crate) fn what<'a>(&self, r: u32, resource: &impl SlotValues<'a>) -> Truth {
         let at = self.start_of(r) as usize + 1;
-        let what_at = at + self.nodes[at].size as usize;
+        let what_at = at + self.nodes[at].size() as usize;
         self.eval(what_at, resource)
     }
 
@@ -318,7 +343,7 @@ impl Programs {
             Kind::Not => !self.eval(at + 1, side),
             Kind::And | Kind::Or => {
                 let and = node.kind == Kind::And;
-                let end = at + node.size as usize;
+                let end = at + node.size() as usize;
                 let mut i = at + 1;
                 let mut acc = Truth::False;
                 while i < end {
@@ -333,7 +358,7 @@ impl Programs {
                         Truth::Unknown => acc = Truth::Unknown,
                         Truth::False => {}
                     }
-                    i += self.nodes[i].size as usize;
+                    i += self.nodes[i].size() as usize;
                 }
                 if and {
                     !acc
@@ -342,7 +367,7 @@ impl Programs {
                 }
             }
             Kind::Rule => Truth::Unknown,
-            _ => self.atom(node, side.get(node.slot)),
+            _ => self.atom(node, side.get(node.slot())),
         }
     }
 
