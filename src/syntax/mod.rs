@@ -269,7 +269,10 @@ pub(crate) fn parse_pieces<T: Send>(
         }
         done
     };
-    let mut done: Vec<(usize, T)> = if threads < 2 || units.len() < 2 {
+    // Threads only pay for themselves on large policies (and a small one then starts
+    // none, from whatever thread the caller is on).
+    let total: usize = sources.iter().map(|s| s.text.len()).sum();
+    let mut done: Vec<(usize, T)> = if threads < 2 || units.len() < 2 || total < PIECE_BYTES * 2 {
         work()
     } else {
         std::thread::scope(|scope| {
