@@ -45,22 +45,27 @@ impl InlineStr {
     }
 }
 
+impl InlineStr {
+    /// `text` inline, when it is short enough.
+    fn inline(text: &str) -> Option<InlineStr> {
+        let len = u8::try_from(text.len())
+            .ok()
+            .filter(|&l| usize::from(l) <= INLINE)?;
+        let mut bytes = [0; INLINE];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Some(InlineStr(Repr::Inline { len, bytes }))
+    }
+}
+
 impl From<String> for InlineStr {
     fn from(text: String) -> InlineStr {
-        match u8::try_from(text.len()) {
-            Ok(len) if text.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..text.len()].copy_from_slice(text.as_bytes());
-                InlineStr(Repr::Inline { len, bytes })
-            }
-            _ => InlineStr(Repr::Heap(text.into_boxed_str())),
-        }
+        InlineStr::inline(&text).unwrap_or_else(|| InlineStr(Repr::Heap(text.into_boxed_str())))
     }
 }
 
 impl From<&str> for InlineStr {
     fn from(text: &str) -> InlineStr {
-        InlineStr::from(text.to_string())
+        InlineStr::inline(text).unwrap_or_else(|| InlineStr(Repr::Heap(text.into())))
     }
 }
 

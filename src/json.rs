@@ -26,3 +26,25 @@ use crate::error::InputError;
 pub fn parse(text: &str) -> Result<serde_json::Value, InputError> {
     crate::entity::strict_value(text, "")
 }
+
+/// The lines of a JSON Lines text worth reading, each with its number from 1: blank lines
+/// are skipped, and so is a byte-order mark before the first line. Every JSON Lines
+/// reader (directory and inventory files, the journal, data validated against a schema)
+/// walks its text through this, so they agree on what a line and its number are.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| (n + 1, line))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_are_numbered_from_one_skipping_blanks_and_the_bom() {
+        let found: Vec<_> = super::lines("\u{feff}{\"a\":1}\n\n  \n{\"b\":2}\r\n").collect();
+        assert_eq!(found, [(1, "{\"a\":1}"), (4, "{\"b\":2}")]);
+    }
+}

@@ -176,10 +176,7 @@ impl Policy {
     /// problem, a duplicate id, a limit): the caller compiles the usual way, which finds
     /// and reports every problem.
     fn compile_in_pieces(sources: &[Source], limits: &Limits) -> Option<Policy> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let pieces = syntax::parse_pieces(sources, limits, threads, |k, parsed| {
+        let pieces = syntax::parse_pieces(sources, limits, |k, parsed| {
             check::check_piece(sources, k, &parsed).ok()
         })?;
         let count: usize = pieces.iter().map(Vec::len).sum();

@@ -184,29 +184,27 @@ impl AttributePostings<Postings> {
         prefix_lengths.dedup();
         let [f, t] = self.eq_bool;
         AttributePostings {
-            eq_str: self
-                .eq_str
-                .into_iter()
-                .map(|(k, p)| (k, p.into_pool(pool)))
-                .collect(),
-            eq_int: self
-                .eq_int
-                .into_iter()
-                .map(|(k, p)| (k, p.into_pool(pool)))
-                .collect(),
+            eq_str: pooled(self.eq_str, pool),
+            eq_int: pooled(self.eq_int, pool),
             eq_bool: [f.into_pool(pool), t.into_pool(pool)],
             present: self.present.into_pool(pool),
             deny_by_kind: self.deny_by_kind,
             deny_any: self.deny_any,
-            prefix: self
-                .prefix
-                .into_iter()
-                .map(|(k, p)| (k, p.into_pool(pool)))
-                .collect(),
+            prefix: pooled(self.prefix, pool),
             prefix_lengths,
             ranges,
         }
     }
+}
+
+/// A map of postings with every entry's lists moved into `pool`.
+fn pooled<K: std::hash::Hash + Eq>(
+    map: FxHashMap<K, Postings>,
+    pool: &mut Vec<u32>,
+) -> FxHashMap<K, PostRange> {
+    map.into_iter()
+        .map(|(k, p)| (k, p.into_pool(pool)))
+        .collect()
 }
 
 impl AttributePostings<PostRange> {
@@ -215,45 +213,49 @@ impl AttributePostings<PostRange> {
     }
 }
 
-impl Layout {
-    /// Posts `rule` under `key` in the index being built.
-    fn post(&self, sides: &mut [SideIndex<Postings>; 2], key: &Key, effect: Effect, rule: u32) {
-        let (side, attribute) = match key {
-            Key::Eq(side, attribute, _)
-            | Key::Present(side, attribute)
-            | Key::Prefix(side, attribute, _)
-            | Key::Range(side, attribute, _, _) => (*side, attribute),
-        };
-        // Every attribute of a rule has a slot: the layout was made from these rules.
-        let slot = self.slots[side].get(attribute).unwrap_or(u32::MAX);
-        let side_index = &mut sides[side];
-        let position = side_index.position(slot);
-        let ap = &mut side_index.entries[position].1;
-        match key {
-            Key::Prefix(_, _, prefix) => {
-                ap.prefix
-                    .entry(prefix.clone())
-                    .or_default()
-                    .push(effect, rule);
-                ap.prefix_lengths.push(prefix.len());
-                post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
-            }
-            Key::Range(_, _, lo, hi) => {
-                ap.ranges[usize::from(effect == Effect::Deny)]
-                    .items
-                    .push((*lo, *hi, rule));
-                post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
-            }
-            Key::Present(..) => ap.present.push(effect, rule),
-            Key::Eq(_, _, literal) => {
-                match literal {
-                    Literal::Str(s) => ap.eq_str.entry(InlineStr::from(&**s)).or_default(),
-                    Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
-                    Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
-                }
+/// Posts `rule` under `key` in the index being built (`layout` gives the attribute's slot).
+fn post(
+    layout: &Layout,
+    sides: &mut [SideIndex<Postings>; 2],
+    key: &Key,
+    effect: Effect,
+    rule: u32,
+) {
+    let (side, attribute) = match key {
+        Key::Eq(side, attribute, _)
+        | Key::Present(side, attribute)
+        | Key::Prefix(side, attribute, _)
+        | Key::Range(side, attribute, _, _) => (*side, attribute),
+    };
+    // Every attribute of a rule has a slot: the layout was made from these rules.
+    let slot = layout.slots[side].get(attribute).unwrap_or(u32::MAX);
+    let side_index = &mut sides[side];
+    let position = side_index.position(slot);
+    let ap = &mut side_index.entries[position].1;
+    match key {
+        Key::Prefix(_, _, prefix) => {
+            ap.prefix
+                .entry(prefix.clone())
+                .or_default()
                 .push(effect, rule);
-                post_deny_probes(side_index, position, effect, literal.kind(), rule);
+            ap.prefix_lengths.push(prefix.len());
+            post_deny_probes(side_index, position, effect, LiteralKind::Str, rule);
+        }
+        Key::Range(_, _, lo, hi) => {
+            ap.ranges[usize::from(effect == Effect::Deny)]
+                .items
+                .push((*lo, *hi, rule));
+            post_deny_probes(side_index, position, effect, LiteralKind::Int, rule);
+        }
+        Key::Present(..) => ap.present.push(effect, rule),
+        Key::Eq(_, _, literal) => {
+            match literal {
+                Literal::Str(s) => ap.eq_str.entry(InlineStr::from(&**s)).or_default(),
+                Literal::Int(i) => ap.eq_int.entry(*i).or_default(),
+                Literal::Bool(b) => &mut ap.eq_bool[usize::from(*b)],
             }
+            .push(effect, rule);
+            post_deny_probes(side_index, position, effect, literal.kind(), rule);
         }
     }
 }
@@ -714,7 +716,7 @@ impl Index {
                         index.stats.anchored_on_presence += 1;
                     }
                     for key in option {
-                        index.layout.post(&mut sides, key, rule.effect, r);
+                        post(&index.layout, &mut sides, key, rule.effect, r);
                     }
                 }
             }

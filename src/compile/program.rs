@@ -341,34 +341,24 @@ impl Programs {
         match node.kind {
             Kind::Any => Truth::True,
             Kind::Not => !self.eval(at + 1, side),
-            Kind::And | Kind::Or => {
-                let and = node.kind == Kind::And;
-                let end = at + node.size() as usize;
-                let mut i = at + 1;
-                let mut acc = Truth::False;
-                while i < end {
-                    // `and` is `not any(not …)`.
-                    let t = self.eval(i, side);
-                    let t = if and { !t } else { t };
-                    match t {
-                        Truth::True => {
-                            acc = Truth::True;
-                            break;
-                        }
-                        Truth::Unknown => acc = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                    i += self.nodes[i].size() as usize;
-                }
-                if and {
-                    !acc
-                } else {
-                    acc
-                }
-            }
+            // `and` is `not any(not …)`, as in the tree evaluator.
+            Kind::And => !any(self.operands(at).map(|i| !self.eval(i, side))),
+            Kind::Or => any(self.operands(at).map(|i| self.eval(i, side))),
             Kind::Rule => Truth::Unknown,
             _ => self.atom(node, side.get(node.slot())),
         }
+    }
+
+    /// Where each operand of the `and`, `or` or `not` at `at` starts (lazily: `any`
+    /// stops at the first operand that decides).
+    fn operands(&self, at: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = at + self.nodes[at].size() as usize;
+        // `successors` computes one step ahead, so the step past the last operand may be
+        // at the end of the array: `get`, not indexing.
+        std::iter::successors(Some(at + 1), move |&i| {
+            self.nodes.get(i).map(|n| i + n.size() as usize)
+        })
+        .take_while(move |&i| i < end)
     }
 
     #[inline]

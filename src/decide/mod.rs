@@ -42,24 +42,6 @@ pub(crate) trait Applying {
     fn entities(&self) -> (&Entity, &Entity);
 }
 
-/// The candidate visitor every path shares: evaluates each candidate rule (by index into
-/// `rules`) on the request and passes the ones that apply to `f`, with their outcome.
-#[inline]
-pub(crate) fn evaluate_candidates<'a, F>(
-    rules: &'a [Rule],
-    identity: &'a Entity,
-    resource: &'a Entity,
-    f: &'a mut F,
-) -> impl FnMut(u32) -> ControlFlow<()> + 'a
-where
-    F: FnMut(u32, Outcome) -> ControlFlow<()>,
-{
-    move |r| match eval::outcome(&rules[r as usize], identity, resource) {
-        Outcome::NotApplied => ControlFlow::Continue(()),
-        outcome => f(r, outcome),
-    }
-}
-
 /// Deny overrides grant, without reasons: stops at the first applying deny, then at the
 /// first applying grant. Does not allocate.
 #[inline]
@@ -137,11 +119,14 @@ impl Applying for Linear<'_> {
         effect: Effect,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let mut evaluate = evaluate_candidates(self.rules, self.identity, self.resource, f);
         for (r, rule) in self.rules.iter().enumerate() {
-            if rule.effect == effect {
+            if rule.effect != effect {
+                continue;
+            }
+            match eval::outcome(rule, self.identity, self.resource) {
+                Outcome::NotApplied => {}
                 // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
-                evaluate(r as u32)?;
+                outcome => f(r as u32, outcome)?,
             }
         }
         ControlFlow::Continue(())

@@ -311,18 +311,15 @@ fn merged(claims: &Identity, record: &Identity) -> Identity {
 }
 
 fn count_lines(text: &str) -> usize {
-    text.lines().filter(|l| !l.trim().is_empty()).count()
+    crate::json::lines(text).count()
 }
 
 /// Reads every line, keeps those after `seq` (checking that they follow one another)
 /// with their 1-based line numbers.
 fn read_records(text: &str, mut seq: u64) -> Result<Vec<(usize, Record)>, InputError> {
     let mut records = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = format!("line {}", n + 1);
+    for (n, line) in crate::json::lines(text) {
+        let at = format!("line {n}");
         let record = read_record(line).map_err(|e| e.located(&at))?;
         if record.seq <= seq && records.is_empty() {
             continue;
@@ -340,7 +337,7 @@ fn read_records(text: &str, mut seq: u64) -> Result<Vec<(usize, Record)>, InputE
             ));
         }
         seq = record.seq;
-        records.push((n + 1, record));
+        records.push((n, record));
     }
     Ok(records)
 }

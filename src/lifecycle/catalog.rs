@@ -144,19 +144,11 @@ impl<E: Entry> Catalog<E> {
     pub fn from_json_lines(text: &str) -> Result<Self, InputError> {
         let mut catalog = Self::new();
         let mut first_line: FxHashMap<String, usize> = FxHashMap::default();
-        for (n, line) in text.lines().enumerate() {
-            let line = if n == 0 {
-                line.strip_prefix('\u{feff}').unwrap_or(line)
-            } else {
-                line
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            let at = format!("line {}", n + 1);
+        for (n, line) in crate::json::lines(text) {
+            let at = format!("line {n}");
             let entry = E::read_json(line).map_err(|e| e.located(&at))?;
             let id = id_of(&entry).ok_or_else(|| missing_id::<E>().located(&at))?;
-            if let Some(earlier) = first_line.insert(id.to_string(), n + 1) {
+            if let Some(earlier) = first_line.insert(id.to_string(), n) {
                 return Err(InputError::new(
                     Code::DuplicateEntityId,
                     format!("{at}: {}.id", E::WHAT),

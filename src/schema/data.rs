@@ -96,23 +96,15 @@ impl Schema {
         text: &str,
     ) -> Result<Vec<DataProblem>, InputError> {
         let mut problems = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = if n == 0 {
-                line.strip_prefix('\u{feff}').unwrap_or(line)
-            } else {
-                line
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            let at = format!("line {}", n + 1);
+        for (n, line) in crate::json::lines(text) {
+            let at = format!("line {n}");
             let found = match side {
                 Side::Identity => Identity::from_json(line).map(|i| self.validate_identity(&i)),
                 Side::Resource => Resource::from_json(line).map(|r| self.validate_resource(&r)),
             }
             .map_err(|e| e.located(&at))?;
             problems.extend(found.into_iter().map(|mut p| {
-                p.line = Some(n + 1);
+                p.line = Some(n);
                 p
             }));
         }

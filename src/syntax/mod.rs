@@ -78,12 +78,17 @@ pub(crate) struct Parsed {
 /// found by the lexer), each chunk as the sequential parse would.
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
+/// How many threads parsing uses: the cores, at most 8.
+fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
 /// Parses named sources, in order: several sources of many bytes in all are spread over
 /// the cores (a large single source is split by [`parse_source`] itself).
 pub(crate) fn parse_sources(sources: &[Source], limits: &Limits) -> Vec<Parsed> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = worker_threads();
     let total: usize = sources.iter().map(|s| s.text.len()).sum();
     if threads < 2 || sources.len() < 2 || total < PARALLEL_MIN_BYTES * 2 {
         return sources.iter().map(|s| parse_source(s, limits)).collect();
@@ -129,9 +134,7 @@ fn joined<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
 
 /// Parses one named source, recovering from syntax errors at rule boundaries.
 pub(crate) fn parse_source(source: &Source, limits: &Limits) -> Parsed {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = worker_threads();
     parse_source_in_chunks(source, limits, PARALLEL_MIN_BYTES, threads)
 }
 
@@ -213,7 +216,8 @@ pub(crate) fn parse_source_in_chunks(
 pub(crate) const PIECE_BYTES: usize = 128 * 1024;
 
 /// The fast path of a compile: parses every source in pieces of about [`PIECE_BYTES`]
-/// (split at rule boundaries) on up to `threads` workers, and hands each piece to
+/// (split at rule boundaries) on the cores (policies of at least [`PARALLEL_MIN_BYTES`]),
+/// and hands each piece to
 /// `each(source index, piece)` on the worker that parsed it, so that its syntax trees are
 /// dropped as soon as `each` has used them; returns what `each` made, in source order.
 ///
@@ -223,7 +227,6 @@ pub(crate) const PIECE_BYTES: usize = 128 * 1024;
 pub(crate) fn parse_pieces<T: Send>(
     sources: &[Source],
     limits: &Limits,
-    threads: usize,
     each: impl Fn(usize, Parsed) -> Option<T> + Sync,
 ) -> Option<Vec<T>> {
     let mut units: Vec<(usize, usize, usize)> = Vec::new();
@@ -271,8 +274,10 @@ pub(crate) fn parse_pieces<T: Send>(
     };
     // Threads only pay for themselves on large policies (and a small one then starts
     // none, from whatever thread the caller is on).
+    let threads = worker_threads();
     let total: usize = sources.iter().map(|s| s.text.len()).sum();
-    let mut done: Vec<(usize, T)> = if threads < 2 || units.len() < 2 || total < PIECE_BYTES * 2 {
+    let mut done: Vec<(usize, T)> = if threads < 2 || units.len() < 2 || total < PARALLEL_MIN_BYTES
+    {
         work()
     } else {
         std::thread::scope(|scope| {
