@@ -207,6 +207,17 @@ fn recompile(c: &mut Criterion) {
                 .expect("compiles")
         })
     });
+    // One rule added: every later unnamed rule is renamed `rule-N`.
+    let added = format!("{original}\n* denies type = rdp;");
+    group.bench_function("tenure_with_source_renumbering/100000_in_1000", |b| {
+        b.iter(|| {
+            flip = !flip;
+            let text = if flip { &added } else { &original };
+            policy
+                .with_source(black_box(&name), black_box(text))
+                .expect("compiles")
+        })
+    });
     group.bench_function("tenure_full/100000_in_1000", |b| {
         b.iter(|| tenure::Policy::compile_sources(black_box(sources.clone())).expect("compiles"))
     });

@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 
 use crate::check;
+use crate::compile::layers::{Layer, Layers};
 use crate::compile::layout::SideValues;
-use crate::compile::{Candidates, Index, IndexStats, IDENTITY, RESOURCE};
+use crate::compile::{Candidates, IndexStats, IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
 use crate::decide::eval::Outcome;
 use crate::decide::explain::{self, Explanation, Scope};
@@ -15,7 +16,7 @@ use crate::decide::{self, Applying, Linear};
 use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
 use crate::error::{Error, PolicyDiagnostic};
-use crate::ir;
+use crate::ir::{self, RuleList};
 use crate::lifecycle::reverse::ReverseIndex;
 use crate::limits::Limits;
 use crate::request::Request;
@@ -49,12 +50,15 @@ struct Inner {
     /// The sources, by position in the compile call: names for rule views, texts for the
     /// diagnostics of later analyses (schema checks, lints) with snippets.
     sources: Vec<Source>,
-    rules: Vec<ir::Rule>,
-    /// Rule id → position in `rules`.
+    /// The checked rules, one chunk per source (shared with the policies an incremental
+    /// recompile made this one from, or makes from it).
+    rules: RuleList,
+    /// Written rule id (`@id`) → position in `rules`. A positional `rule-N` id is found
+    /// by its number instead (see [`Policy::rule`]), so it costs nothing here and an
+    /// edit that renumbers such rules leaves this map as it is.
     by_id: FxHashMap<Arc<str>, u32>,
-    /// Where each rule starts, parallel to `rules`.
-    locations: Vec<Location>,
-    index: Index,
+    /// The decision structure: the index, and the delta of incremental recompiles.
+    layers: Layers,
     /// The limits of the compile, kept for incremental recompiles.
     limits: Limits,
     /// The grants indexed side by side, for reverse queries: built on first use.
@@ -166,6 +170,7 @@ impl Policy {
         };
         // The syntax trees are not needed any more: free them before the index is built.
         drop(parsed);
+        let rules = RuleList::by_source(rules, sources.len());
         Policy::assemble(sources, rules, limits.clone())
             .map_err(|duplicate| Error::from_diagnostics(vec![*duplicate]))
     }
@@ -183,15 +188,17 @@ impl Policy {
         if count > limits.max_rules {
             return None;
         }
-        let mut rules = Vec::with_capacity(count);
-        for piece in pieces {
-            rules.extend(piece);
-        }
-        for (position, rule) in rules.iter_mut().enumerate() {
+        // One chunk per source, the pieces of a source concatenated; positional ids given.
+        let mut chunks: Vec<Vec<ir::Rule>> = sources.iter().map(|_| Vec::new()).collect();
+        let mut position = 0usize;
+        for mut rule in pieces.into_iter().flatten() {
+            position += 1;
             if rule.auto_id {
-                rule.id = format!("rule-{}", position + 1).into();
+                rule.id = format!("rule-{position}").into();
             }
+            chunks.get_mut(rule.source)?.push(rule);
         }
+        let rules = RuleList::from_chunks(chunks.into_iter().map(Arc::from).collect());
         Policy::assemble(sources.to_vec(), rules, limits.clone()).ok()
     }
 
@@ -200,38 +207,60 @@ impl Policy {
     /// compile; an incremental recompile falls back to a full one to report it so).
     pub(crate) fn assemble(
         sources: Vec<Source>,
-        rules: Vec<ir::Rule>,
+        rules: RuleList,
         limits: Limits,
     ) -> Result<Policy, Box<PolicyDiagnostic>> {
+        let duplicate = |r: &ir::Rule| {
+            Box::new(PolicyDiagnostic::new(
+                Code::DuplicateId,
+                &sources[r.source],
+                r.span,
+                format!("duplicate rule id `{}`", r.id),
+            ))
+        };
         let mut by_id: FxHashMap<Arc<str>, u32> = FxHashMap::default();
-        by_id.reserve(rules.len());
         for (i, r) in rules.iter().enumerate() {
             // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
-            if by_id.insert(r.id.clone(), i as u32).is_some() {
-                return Err(Box::new(PolicyDiagnostic::new(
-                    Code::DuplicateId,
-                    &sources[r.source],
-                    r.span,
-                    format!("duplicate rule id `{}`", r.id),
-                )));
+            if !r.auto_id && by_id.insert(r.id.clone(), i as u32).is_some() {
+                return Err(duplicate(r));
             }
         }
-        let index = Index::build(&rules);
-        let locations = rules
-            .iter()
-            .map(|r| sources[r.source].location(r.span.start))
-            .collect();
-        Ok(Policy {
+        // A written `rule-N` id that a positional id takes too.
+        for &i in by_id.values() {
+            if let Some(r) = rules
+                .get(i as usize)
+                .filter(|r| positional_taken(&rules, &r.id))
+            {
+                return Err(duplicate(r));
+            }
+        }
+        let layers = Layers::full(&rules);
+        Ok(Policy::from_parts(sources, rules, by_id, layers, limits))
+    }
+
+    /// A policy of checked parts, whose ids the caller has checked for duplicates.
+    pub(crate) fn from_parts(
+        sources: Vec<Source>,
+        rules: RuleList,
+        by_id: FxHashMap<Arc<str>, u32>,
+        layers: Layers,
+        limits: Limits,
+    ) -> Policy {
+        Policy {
             inner: Arc::new(Inner {
                 sources,
                 rules,
                 by_id,
-                locations,
-                index,
+                layers,
                 limits,
                 reverse: OnceLock::new(),
             }),
-        })
+        }
+    }
+
+    /// The parts an incremental recompile starts from.
+    pub(crate) fn parts(&self) -> (&RuleList, &FxHashMap<Arc<str>, u32>, &Layers) {
+        (&self.inner.rules, &self.inner.by_id, &self.inner.layers)
     }
 
     /// The limits the policy was compiled under (an incremental recompile keeps them).
@@ -248,22 +277,29 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleView<'_>> + '_ {
-        (0..self.inner.rules.len()).map(move |i| self.view(i))
+        let rules = &self.inner.rules;
+        (0..rules.len()).map(move |i| self.view_of(&rules[i], i))
     }
 
     /// The rule with this id, found in constant time.
     pub fn rule(&self, id: &str) -> Option<RuleView<'_>> {
+        if let Some(position) = auto_position(id) {
+            let rule = self.inner.rules.get(position).filter(|r| r.auto_id);
+            if let Some(rule) = rule {
+                return Some(self.view_of(rule, position));
+            }
+        }
         let &i = self.inner.by_id.get(id)?;
-        Some(self.view(i as usize))
+        let rule = self.inner.rules.get(i as usize)?;
+        Some(self.view_of(rule, i as usize))
     }
 
-    fn view(&self, i: usize) -> RuleView<'_> {
-        let rule = &self.inner.rules[i];
+    fn view_of<'a>(&'a self, rule: &'a ir::Rule, i: usize) -> RuleView<'a> {
         RuleView::new(
             rule,
             i,
             self.source_name_of(rule.source),
-            self.location_of(i),
+            self.location_of_rule(rule),
         )
     }
 
@@ -278,7 +314,7 @@ impl Policy {
     }
 
     /// The checked rules (for the exporter and the fast path).
-    pub(crate) fn ir_rules(&self) -> &[ir::Rule] {
+    pub(crate) fn ir_rules(&self) -> &RuleList {
         &self.inner.rules
     }
 
@@ -294,11 +330,24 @@ impl Policy {
         &self.inner.sources
     }
 
+    /// Where the rule at this position starts.
     pub(crate) fn location_of(&self, rule: usize) -> Location {
-        self.inner.locations[rule]
+        self.inner
+            .rules
+            .get(rule)
+            .map_or(Location { line: 0, column: 0 }, |r| {
+                self.location_of_rule(r)
+            })
     }
 
-    /// The compiled index (for the per-identity fast path).
+    /// Where this rule starts (line and column, from its source's line index).
+    fn location_of_rule(&self, rule: &ir::Rule) -> Location {
+        match self.inner.sources.get(rule.source) {
+            Some(source) => source.location(rule.span.start),
+            None => Location { line: 0, column: 0 },
+        }
+    }
+
     /// Whether a deny applies to the pair (reverse queries).
     pub(crate) fn denied(&self, identity: &Entity, resource: &Entity) -> bool {
         decide::deny_applies(&Indexed::new(self, identity, resource))
@@ -328,13 +377,28 @@ impl Policy {
             .get_or_init(|| ReverseIndex::build(&self.inner.rules))
     }
 
-    pub(crate) fn index(&self) -> &Index {
-        &self.inner.index
+    /// The decision structure (for the per-identity fast path).
+    pub(crate) fn layers(&self) -> &Layers {
+        &self.inner.layers
     }
 
-    /// Sizes of the compiled index.
+    /// Sizes of the compiled index. After incremental recompiles
+    /// ([`Policy::with_source`]) the figures are those of the index the last full
+    /// compile built plus those of the small index over the sources edited since: the
+    /// base's still count the old rules of edited sources (unread) until the next full
+    /// build; `rules` is the policy's rule count.
     pub fn index_stats(&self) -> IndexStats {
-        self.inner.index.stats()
+        let layers = &self.inner.layers;
+        let mut stats = layers.base().index().stats();
+        if let Some(delta) = layers.delta().map(|d| d.index().stats()) {
+            stats.anchored_on_value += delta.anchored_on_value;
+            stats.anchored_on_presence += delta.anchored_on_presence;
+            stats.unanchored_grants += delta.unanchored_grants;
+            stats.unanchored_denies += delta.unanchored_denies;
+            stats.keys += delta.keys;
+        }
+        stats.rules = self.len();
+        stats
     }
 
     /// Decides a request and explains it: every applying deny (deny overrides), else
@@ -366,19 +430,21 @@ impl Policy {
     /// How many rule evaluations the index makes for this request (duplicates included),
     /// for tests and tuning; independent of the number of rules that cannot match.
     pub fn candidates(&self, identity: &Identity, resource: &Resource) -> Candidates {
-        let index = &self.inner.index;
-        let identity = index.normalize(IDENTITY, identity.entity());
-        let resource = index.normalize(RESOURCE, resource.entity());
-        let (identity, resource) = (&identity, &resource);
         let mut counts = Candidates::default();
-        let _ = index.for_each_candidate(Effect::Deny, identity, resource, &mut |_| {
-            counts.denies += 1;
-            ControlFlow::Continue(())
-        });
-        let _ = index.for_each_candidate(Effect::Grant, identity, resource, &mut |_| {
-            counts.grants += 1;
-            ControlFlow::Continue(())
-        });
+        for layer in self.inner.layers.all() {
+            let index = layer.index();
+            let identity = index.normalize(IDENTITY, identity.entity());
+            let resource = index.normalize(RESOURCE, resource.entity());
+            let (identity, resource) = (&identity, &resource);
+            let _ = layer.for_each_candidate(Effect::Deny, identity, resource, &mut |_| {
+                counts.denies += 1;
+                ControlFlow::Continue(())
+            });
+            let _ = layer.for_each_candidate(Effect::Grant, identity, resource, &mut |_| {
+                counts.grants += 1;
+                ControlFlow::Continue(())
+            });
+        }
         counts
     }
 
@@ -419,19 +485,25 @@ impl Policy {
         let decision = self.authorize(identity, resource);
         let (identity, resource) = (identity.entity(), resource.entity());
         let mut candidates = vec![false; self.inner.rules.len()];
-        let index = &self.inner.index;
-        let (identity_values, resource_values) = (
-            index.normalize(IDENTITY, identity),
-            index.normalize(RESOURCE, resource),
-        );
-        for effect in [Effect::Deny, Effect::Grant] {
-            let _ =
-                index.for_each_candidate(effect, &identity_values, &resource_values, &mut |id| {
-                    if let Some(candidate) = candidates.get_mut(index.rule_of(id) as usize) {
-                        *candidate = true;
-                    }
-                    ControlFlow::Continue(())
-                });
+        for layer in self.inner.layers.all() {
+            let index = layer.index();
+            let (identity_values, resource_values) = (
+                index.normalize(IDENTITY, identity),
+                index.normalize(RESOURCE, resource),
+            );
+            for effect in [Effect::Deny, Effect::Grant] {
+                let _ = layer.for_each_candidate(
+                    effect,
+                    &identity_values,
+                    &resource_values,
+                    &mut |position| {
+                        if let Some(candidate) = candidates.get_mut(position as usize) {
+                            *candidate = true;
+                        }
+                        ControlFlow::Continue(())
+                    },
+                );
+            }
         }
         let request = explain::Request {
             identity,
@@ -456,28 +528,78 @@ impl Policy {
     }
 }
 
-/// The indexed decision path: the request normalised once, the index's candidates
-/// found by slot and symbol, and each evaluated as a flat program.
+/// The position of the rule a positional id names: `rule-N` → `N - 1`.
+///
+/// ```text
+/// rule-1 → 0, rule-17 → 16; rule-0, rule-01, rule-x, dba → none
+/// ```
+pub(crate) fn auto_position(id: &str) -> Option<usize> {
+    let digits = id.strip_prefix("rule-")?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_sub(1)
+}
+
+/// Whether `id`, written, is `rule-N` where rule N is positional (the two would share it).
+pub(crate) fn positional_taken(rules: &RuleList, id: &str) -> bool {
+    auto_position(id)
+        .and_then(|n| rules.get(n))
+        .is_some_and(|r| r.auto_id)
+}
+
+/// The indexed decision path: the request normalised once per layer, the index's
+/// candidates found by slot and symbol, and each evaluated as a flat program.
 struct Indexed<'a> {
-    rules: &'a [ir::Rule],
-    index: &'a Index,
+    rules: &'a RuleList,
     identity: &'a Entity,
     resource: &'a Entity,
+    base: Probe<'a>,
+    /// The delta layer of incremental recompiles, when there is one.
+    delta: Option<Probe<'a>>,
+}
+
+/// One layer and the request normalised for its index.
+struct Probe<'a> {
+    layer: &'a Layer,
     identity_values: SideValues<'a>,
     resource_values: SideValues<'a>,
+}
+
+impl<'a> Probe<'a> {
+    #[inline]
+    fn new(layer: &'a Layer, identity: &'a Entity, resource: &'a Entity) -> Self {
+        let index = layer.index();
+        Probe {
+            layer,
+            identity_values: index.normalize(IDENTITY, identity),
+            resource_values: index.normalize(RESOURCE, resource),
+        }
+    }
+
+    #[inline]
+    fn for_each_applying(
+        &self,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        self.layer
+            .for_each_applying(effect, &self.identity_values, &self.resource_values, f)
+    }
 }
 
 impl<'a> Indexed<'a> {
     #[inline]
     fn new(policy: &'a Policy, identity: &'a Entity, resource: &'a Entity) -> Self {
-        let index = &policy.inner.index;
+        let layers = &policy.inner.layers;
         Indexed {
             rules: &policy.inner.rules,
-            index,
             identity,
             resource,
-            identity_values: index.normalize(IDENTITY, identity),
-            resource_values: index.normalize(RESOURCE, resource),
+            base: Probe::new(layers.base(), identity, resource),
+            delta: layers
+                .delta()
+                .map(|delta| Probe::new(delta, identity, resource)),
         }
     }
 }
@@ -489,18 +611,14 @@ impl Applying for Indexed<'_> {
         effect: Effect,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let (identity, resource) = (&self.identity_values, &self.resource_values);
-        self.index
-            .for_each_candidate(effect, identity, resource, &mut |id| match self
-                .index
-                .outcome(id, identity, resource)
-            {
-                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-                (r, outcome) => f(r, outcome),
-            })
+        self.base.for_each_applying(effect, f)?;
+        match &self.delta {
+            Some(delta) => delta.for_each_applying(effect, f),
+            None => ControlFlow::Continue(()),
+        }
     }
 
-    fn rules(&self) -> &[ir::Rule] {
+    fn rules(&self) -> &RuleList {
         self.rules
     }
 

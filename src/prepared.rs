@@ -12,6 +12,7 @@
 
 use std::ops::ControlFlow;
 
+use crate::compile::layers::Layer;
 use crate::compile::layout::{SettledValues, SideValues};
 use crate::compile::{IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
@@ -48,12 +49,22 @@ use crate::vocabulary::Effect;
 pub struct PreparedIdentity<'a> {
     policy: &'a Policy,
     identity: &'a Entity,
-    /// The identity normalised for the policy's slots.
+    /// The identity resolved in the policy's index.
+    base: PreparedLayer<'a>,
+    /// And in the small index of incremental recompiles, when the policy has one.
+    delta: Option<Box<PreparedLayer<'a>>>,
+}
+
+/// The identity side resolved in one layer of the decision structure.
+#[derive(Debug, Clone)]
+struct PreparedLayer<'a> {
+    layer: &'a Layer,
+    /// The identity normalised for the layer's slots.
     identity_values: SettledValues<'a>,
     /// Identity-anchored and unanchored denies whose `WHO` is not false, with that truth;
-    /// ascending rule index.
+    /// ascending rule number of the layer.
     denies: Vec<(u32, Truth)>,
-    /// Identity-anchored and unanchored grants whose `WHO` is true; ascending rule index
+    /// Identity-anchored and unanchored grants whose `WHO` is true; ascending rule number
     /// (no truth stored: it is always *true*, and the list can hold thousands of rules).
     grants: Vec<u32>,
 }
@@ -63,9 +74,24 @@ impl Policy {
     /// that decides for many resources faster than [`Policy::authorize`] would one by one.
     pub fn for_identity<'a>(&'a self, identity: &'a Identity) -> PreparedIdentity<'a> {
         let identity = identity.entity();
-        let index = self.index();
+        let layers = self.layers();
+        PreparedIdentity {
+            policy: self,
+            identity,
+            base: PreparedLayer::new(layers.base(), identity),
+            delta: layers
+                .delta()
+                .map(|delta| Box::new(PreparedLayer::new(delta, identity))),
+        }
+    }
+}
+
+impl<'a> PreparedLayer<'a> {
+    fn new(layer: &'a Layer, identity: &'a Entity) -> PreparedLayer<'a> {
+        let index = layer.index();
         let identity_values = index.normalize(IDENTITY, identity).settle();
-        // The unanchored and identity-anchored rules of `effect`, each once, in load order.
+        // The unanchored and identity-anchored rules of `effect` still in the policy,
+        // each once, in load order.
         let candidates = |effect: Effect| {
             let mut found: Vec<u32> = index
                 .unanchored(effect)
@@ -77,6 +103,7 @@ impl Policy {
                     found.push(index.rule_of(id));
                     ControlFlow::Continue(())
                 });
+            found.retain(|&r| layer.position(r).is_some());
             found.sort_unstable();
             found.dedup();
             found
@@ -91,13 +118,55 @@ impl Policy {
             .collect();
         let mut grants = candidates(Effect::Grant);
         grants.retain(|&r| eval::who_admits(Effect::Grant, who(r)));
-        PreparedIdentity {
-            policy: self,
-            identity,
+        PreparedLayer {
+            layer,
             identity_values,
             denies,
             grants,
         }
+    }
+
+    /// As [`Applying::for_each_applying`], for this layer's rules and a resource
+    /// normalised for its index.
+    #[inline]
+    fn for_each_applying<'v>(
+        &'v self,
+        effect: Effect,
+        resource: &SideValues<'v>,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let layer = self.layer;
+        let index = layer.index();
+        let programs = index.programs();
+        let mut prepared = |r: u32, who: Truth| {
+            let what = programs.what(r, resource);
+            match (eval::combine(effect, who, what), layer.position(r)) {
+                (Outcome::NotApplied, _) | (_, None) => ControlFlow::Continue(()),
+                (outcome, Some(position)) => f(position, outcome),
+            }
+        };
+        match effect {
+            Effect::Deny => {
+                for &(r, who) in &self.denies {
+                    prepared(r, who)?;
+                }
+            }
+            Effect::Grant => {
+                for &r in &self.grants {
+                    prepared(r, Truth::True)?;
+                }
+            }
+        }
+        let identity = &self.identity_values;
+        index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |id| {
+            let Some(position) = layer.position(index.rule_of(id)) else {
+                return ControlFlow::Continue(());
+            };
+            match index.outcome(id, identity, resource) {
+                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+                (_, outcome) => f(position, outcome),
+            }
+        })
     }
 }
 
@@ -123,7 +192,11 @@ impl PreparedIdentity<'_> {
         PreparedRequest {
             prepared: self,
             resource,
-            resource_values: self.policy.index().normalize(RESOURCE, resource),
+            base_values: self.base.layer.index().normalize(RESOURCE, resource),
+            delta_values: self
+                .delta
+                .as_ref()
+                .map(|d| d.layer.index().normalize(RESOURCE, resource)),
         }
     }
 }
@@ -133,7 +206,10 @@ impl PreparedIdentity<'_> {
 struct PreparedRequest<'r> {
     prepared: &'r PreparedIdentity<'r>,
     resource: &'r Entity,
-    resource_values: SideValues<'r>,
+    /// The resource normalised for the base layer's index.
+    base_values: SideValues<'r>,
+    /// And for the delta's, when there is one.
+    delta_values: Option<SideValues<'r>>,
 }
 
 impl Applying for PreparedRequest<'_> {
@@ -144,38 +220,14 @@ impl Applying for PreparedRequest<'_> {
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let p = self.prepared;
-        let index = p.policy.index();
-        let programs = index.programs();
-        let resource = &self.resource_values;
-        let mut prepared = |r: u32, who: Truth| {
-            let what = programs.what(r, resource);
-            match eval::combine(effect, who, what) {
-                Outcome::NotApplied => ControlFlow::Continue(()),
-                outcome => f(r, outcome),
-            }
-        };
-        match effect {
-            Effect::Deny => {
-                for &(r, who) in &p.denies {
-                    prepared(r, who)?;
-                }
-            }
-            Effect::Grant => {
-                for &r in &p.grants {
-                    prepared(r, Truth::True)?;
-                }
-            }
+        p.base.for_each_applying(effect, &self.base_values, f)?;
+        match (&p.delta, &self.delta_values) {
+            (Some(delta), Some(values)) => delta.for_each_applying(effect, values, f),
+            _ => ControlFlow::Continue(()),
         }
-        let identity = &p.identity_values;
-        index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |id| match index
-            .outcome(id, identity, resource)
-        {
-            (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-            (r, outcome) => f(r, outcome),
-        })
     }
 
-    fn rules(&self) -> &[ir::Rule] {
+    fn rules(&self) -> &ir::RuleList {
         self.prepared.policy.ir_rules()
     }
 

@@ -26,6 +26,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (0..NAMES.len(), policy_text()).prop_map(|(n, t)| Edit::Put(n, format!("{t}\n* grants"))),
         // Mostly unnamed rules, so that rule counts shift later `rule-N` names.
         2 => (0..NAMES.len(), 0usize..4).prop_map(|(n, k)| Edit::Put(n, "* denies type = rdp;\n".repeat(k))),
+        // A written id of the positional form, which a positional id may take too.
+        1 => (0..NAMES.len(), 1usize..12).prop_map(|(n, k)| Edit::Put(n, format!("@id(\"rule-{k}\") * grants type = ssh;\n* denies type = rdp;"))),
     ]
 }
 
@@ -77,6 +79,7 @@ proptest! {
 
     #[test]
     fn incremental_equals_full(
+        initial in prop::collection::vec(policy_text(), 0..=NAMES.len()),
         edits in prop::collection::vec(edit(), 1..10),
         requests in prop::collection::vec((entity(), entity()), 4),
     ) {
@@ -84,8 +87,14 @@ proptest! {
             .into_iter()
             .map(|(i, r)| (i, Resource::from_json_value(&r.to_json()).expect("same JSON shape")))
             .collect();
-        let mut sources: Vec<(String, String)> = Vec::new();
-        let mut policy = Policy::compile_sources(sources.clone()).expect("no sources compile");
+        // A full compile to start from (its index is the base the edits' delta overlays),
+        // made of sources whose ids are unique across them.
+        let mut sources: Vec<(String, String)> = initial
+            .iter()
+            .enumerate()
+            .map(|(k, text)| (NAMES[k].to_string(), text.replace("@id(\"r", &format!("@id(\"{k}r"))))
+            .collect();
+        let mut policy = Policy::compile_sources(sources.clone()).expect("the initial sources compile");
         for edit in &edits {
             let next = apply(&sources, edit);
             let incremental = match edit {
@@ -97,9 +106,25 @@ proptest! {
                 (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
                 (Ok(a), Ok(b)) => {
                     prop_assert_eq!(rules(&a), rules(&b), "after {:?}", edit);
+                    for row in rules(&b) {
+                        prop_assert_eq!(a.rule(&row.0).map(|r| r.index()), Some(row.1), "rule({})", row.0);
+                    }
+                    let past_the_end = format!("rule-{}", b.len() + 1);
+                    prop_assert_eq!(a.rule(&past_the_end).map(|r| r.index()), b.rule(&past_the_end).map(|r| r.index()));
                     for (identity, resource) in &requests {
-                        prop_assert_eq!(a.authorize(identity, resource), b.authorize(identity, resource));
+                        let decision = b.authorize(identity, resource);
+                        prop_assert_eq!(&a.authorize(identity, resource), &decision);
                         prop_assert_eq!(a.is_allowed(identity, resource), b.is_allowed(identity, resource));
+                        // The per-identity path and explanations read the layers too.
+                        let prepared = a.for_identity(identity);
+                        prop_assert_eq!(&prepared.authorize(resource), &decision);
+                        prop_assert_eq!(prepared.is_allowed(resource), decision.is_allowed());
+                        let explained = a.explain(identity, resource);
+                        prop_assert_eq!(explained.decision(), &decision);
+                        let applying = |e: &tenure::explain::Explanation| -> Vec<String> {
+                            e.rules().iter().filter(|r| r.applies()).map(|r| r.id.clone()).collect()
+                        };
+                        prop_assert_eq!(applying(&explained), applying(&b.explain(identity, resource)));
                     }
                     policy = a;
                     sources = next;

@@ -91,9 +91,9 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// Numbers every attribute `rules` test, in load order.
-    pub(crate) fn of(rules: &[ir::Rule]) -> Layout {
+    pub(crate) fn of(rules: &ir::RuleList) -> Layout {
         let mut layout = Layout::default();
-        for rule in rules {
+        for rule in rules.iter() {
             layout.add(&rule.who, 0);
             layout.add(&rule.what, 1);
         }

@@ -14,6 +14,7 @@
 //!   *unknown* (integer against string, a set against an integer). Those probes are
 //!   per attribute and per value kind, so their cost does not grow with the rule count.
 
+pub(crate) mod layers;
 pub(crate) mod layout;
 pub(crate) mod program;
 #[cfg(test)]
@@ -613,7 +614,7 @@ pub(crate) fn side_options(expr: &Expr, side: usize) -> Vec<Vec<Key>> {
 impl Index {
     /// Builds the decision index over `rules` (indices are positions in `rules`), with
     /// every rule's program laid out in posting order.
-    pub(crate) fn build(rules: &[ir::Rule]) -> Index {
+    pub(crate) fn build(rules: &ir::RuleList) -> Index {
         let mut index = Index::build_from(rules, |r| {
             let mut out = Vec::new();
             options(&r.who, IDENTITY, Keys::WithPrefixesAndRanges, &mut out);
@@ -671,7 +672,7 @@ impl Index {
     /// unanchored when that side has no indexable atom): probed with one entity, it finds
     /// every grant whose `side` condition can be true for it, whatever the other side.
     /// The reverse queries (`src/lifecycle/`) start from it; it posts rule indices.
-    pub(crate) fn build_grants_on_side(rules: &[ir::Rule], side: usize) -> Index {
+    pub(crate) fn build_grants_on_side(rules: &ir::RuleList, side: usize) -> Index {
         Index::build_from(rules, |r| match (r.effect, side) {
             (Effect::Deny, _) => None,
             (Effect::Grant, IDENTITY) => Some(side_options(&r.who, IDENTITY)),
@@ -682,7 +683,7 @@ impl Index {
     /// Builds an index posting each rule under the cheapest of the options `options_of`
     /// gives it (unanchored when it gives none); a rule it gives `None` is left out.
     fn build_from(
-        rules: &[ir::Rule],
+        rules: &ir::RuleList,
         options_of: impl Fn(&ir::Rule) -> Option<Vec<Vec<Key>>>,
     ) -> Index {
         let all_options: Vec<Option<Vec<Vec<Key>>>> = rules.iter().map(options_of).collect();

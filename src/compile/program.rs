@@ -148,7 +148,7 @@ pub(crate) struct Programs {
 
 impl Programs {
     /// Writes the programs of `rules`, in the order `order` gives (each rule once).
-    pub(crate) fn build(rules: &[ir::Rule], layout: &Layout, order: &[u32]) -> Programs {
+    pub(crate) fn build(rules: &ir::RuleList, layout: &Layout, order: &[u32]) -> Programs {
         // Where each program goes, in `order`; then every rule is read once, in load order
         // (sequential reads), and its program written at its place.
         let sizes: Vec<usize> = rules

@@ -52,7 +52,7 @@ use super::decision::{DecidedBy, Decision, UnknownAttribute, UnknownCause};
 use super::eval;
 pub use super::eval::{Outcome, Truth};
 use crate::entity::Entity;
-use crate::ir::{Atom, Expr, Rule, Test};
+use crate::ir::{Atom, Expr, Rule, RuleList, Test};
 use crate::source::Location;
 use crate::value::{Value, ValueRef};
 use crate::vocabulary::{write_glob, Attribute, Effect, Side};
@@ -380,7 +380,7 @@ pub(crate) struct Request<'a> {
 /// Explains `request` over `rules`: every candidate (under [`Scope::Candidates`]) or
 /// every rule, in load order; `written` says where each rule (by index) stands.
 pub(crate) fn explain<'a>(
-    rules: &[Rule],
+    rules: &RuleList,
     request: Request<'_>,
     scope: Scope,
     written: impl Fn(usize) -> Written<'a>,

@@ -19,7 +19,7 @@ pub mod explain;
 use std::ops::ControlFlow;
 
 use crate::entity::Entity;
-use crate::ir::Rule;
+use crate::ir::RuleList;
 use crate::vocabulary::Effect;
 use decision::{DecidedBy, Decision, Reason};
 use eval::Outcome;
@@ -36,7 +36,7 @@ pub(crate) trait Applying {
     ) -> ControlFlow<()>;
 
     /// The rules that indices refer to.
-    fn rules(&self) -> &[Rule];
+    fn rules(&self) -> &RuleList;
 
     /// The request's two entities.
     fn entities(&self) -> (&Entity, &Entity);
@@ -108,7 +108,7 @@ pub(crate) fn authorize(path: &impl Applying) -> Decision {
 
 /// The linear path: every rule, in order, without the index.
 pub(crate) struct Linear<'a> {
-    pub(crate) rules: &'a [Rule],
+    pub(crate) rules: &'a RuleList,
     pub(crate) identity: &'a Entity,
     pub(crate) resource: &'a Entity,
 }
@@ -132,7 +132,7 @@ impl Applying for Linear<'_> {
         ControlFlow::Continue(())
     }
 
-    fn rules(&self) -> &[Rule] {
+    fn rules(&self) -> &RuleList {
         self.rules
     }
 

@@ -6,12 +6,14 @@
 //! built from it and `src/decide/` evaluates it; the exporter reads it.
 
 pub(crate) mod glob;
+mod list;
 
 use std::sync::Arc;
 
 use crate::source::Span;
 use crate::vocabulary::{Attribute, Effect, Literal, Side};
 pub(crate) use glob::Glob;
+pub(crate) use list::RuleList;
 
 /// A comparison's test, after checking.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,7 +81,7 @@ fn is_exact(expr: &ir::Expr) -> bool {
 }
 
 impl ReverseIndex {
-    pub(crate) fn build(rules: &[ir::Rule]) -> ReverseIndex {
+    pub(crate) fn build(rules: &ir::RuleList) -> ReverseIndex {
         let options_of = |side: usize| -> Vec<Vec<Vec<Key>>> {
             rules
                 .iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::decide::eval::{expr as evaluate, Truth};
 use crate::diagnostics::Code;
 use crate::entity::Entity;
-use crate::ir::{Expr, Rule, Test};
+use crate::ir::{Expr, Rule, RuleList, Test};
 use crate::policy::Policy;
 use crate::schema::check::atom_problems;
 use crate::schema::AttributeType;
@@ -26,7 +26,7 @@ const MAX_GAP_WORK: usize = 20_000_000;
 
 struct Context<'a> {
     policy: &'a Policy,
-    rules: &'a [Rule],
+    rules: &'a RuleList,
     options: &'a LintOptions,
     out: &'a mut Vec<RawFinding>,
 }
