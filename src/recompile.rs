@@ -16,6 +16,7 @@ use crate::check;
 use crate::compile::layers::Layers;
 use crate::error::Error;
 use crate::ir::{self, RuleList};
+use crate::limits::Limits;
 use crate::policy::{positional_taken, Policy};
 use crate::source::Source;
 use crate::syntax;
@@ -64,6 +65,44 @@ impl Policy {
     /// fail here).
     pub fn without_source(&self, name: &str) -> Result<Policy, Error> {
         self.edit(Edit::Remove { name })
+    }
+
+    /// The policy of `sources` under `limits`: the same as
+    /// [`Policy::compile_with_limits`]. When the names are this policy's, in the same
+    /// order and each once, and the limits are this policy's, only the sources whose text
+    /// changed are parsed and checked, each as [`Policy::with_source`] would; otherwise,
+    /// or when an edit does not compile, it is the full compile (so an error is exactly
+    /// the full compile's, every changed source's problems included).
+    pub(crate) fn with_sources(
+        &self,
+        sources: &[(String, String)],
+        limits: &Limits,
+    ) -> Result<Policy, Error> {
+        let full = || Policy::compile_with_limits(sources.iter().cloned(), limits);
+        let old = self.sources();
+        let same_names = old.len() == sources.len()
+            && old
+                .iter()
+                .zip(sources)
+                .all(|(o, (name, _))| *o.name == **name)
+            && {
+                let mut names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+                names.sort_unstable();
+                names.windows(2).all(|w| w[0] != w[1])
+            };
+        if !same_names || self.limits() != limits {
+            return full();
+        }
+        let mut policy = self.clone();
+        for (old, (name, text)) in old.iter().zip(sources) {
+            if *old.text != **text {
+                policy = match policy.with_source(name, text) {
+                    Ok(policy) => policy,
+                    Err(_) => return full(),
+                };
+            }
+        }
+        Ok(policy)
     }
 
     fn edit(&self, edit: Edit<'_>) -> Result<Policy, Error> {

@@ -176,3 +176,48 @@ fn engine_reloads_one_source() -> Result<(), tenure::Error> {
     assert!(engine.is_allowed(&Identity::new().with("role", "DBA"), &mysql));
     Ok(())
 }
+
+/// A reload of the whole source list in which some texts changed recompiles only those,
+/// with the result, and on error the message, of a full compile.
+#[test]
+fn engine_reload_of_the_same_names_equals_a_full_compile() -> Result<(), tenure::Error> {
+    let sources = |roles: &str, leavers: &str| {
+        vec![
+            ("roles".to_string(), roles.to_string()),
+            ("wiki".to_string(), "* grants type = wiki;".to_string()),
+            ("leavers".to_string(), leavers.to_string()),
+        ]
+    };
+    let first = sources(
+        "role = DBA grants type = postgres;",
+        "status != active denies *;",
+    );
+    let engine = tenure::Engine::from_sources(first.clone())?;
+    // One text changed, one rule added: later positional ids move.
+    let second = sources(
+        "role = DBA grants type = postgres;\nrole = DBA grants type = mysql;",
+        "status != active denies *;",
+    );
+    assert_eq!(engine.reload(second.clone())?, 2);
+    let full = Policy::compile_sources(second.clone())?;
+    let ids = |p: &Policy| {
+        p.rules()
+            .map(|r| (r.id().to_string(), r.source_name().to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(engine.current().policy()), ids(&full));
+    let dba = Identity::new().with("role", "DBA").with("status", "active");
+    let mysql = Resource::new().with("type", "mysql");
+    assert_eq!(engine.authorize(&dba, &mysql).reasons().len(), 1);
+    assert_eq!(
+        engine.current().policy().authorize(&dba, &mysql),
+        full.authorize(&dba, &mysql)
+    );
+    // Two broken sources: the error names both, as a full compile's does.
+    let broken = sources("role = DBA grants", "status != denies *;");
+    let err = engine.reload(broken.clone()).expect_err("does not compile");
+    let full_err = Policy::compile_sources(broken).expect_err("does not compile");
+    assert_eq!(err.to_string(), full_err.to_string());
+    assert_eq!(engine.version(), 2);
+    Ok(())
+}
