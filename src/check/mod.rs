@@ -131,6 +131,7 @@ impl Checker {
             let mut atom_spans = Vec::new();
             let who = lower(&rule.who, &mut self.interner, &mut atom_spans);
             let what = lower(&rule.what, &mut self.interner, &mut atom_spans);
+            let atom_spans = atom_spans.into_iter().map(ir::AtomSpan::from).collect();
             self.rules.push(ir::Rule {
                 id,
                 auto_id,
@@ -138,7 +139,7 @@ impl Checker {
                 who,
                 what,
                 atom_spans,
-                annotations,
+                annotations: annotations.into(),
                 source: source_index,
                 span: rule.span,
             });
@@ -186,7 +187,7 @@ impl Interner {
         }
     }
 
-    fn literals(&mut self, ls: &[Literal]) -> Vec<Literal> {
+    fn literals(&mut self, ls: &[Literal]) -> Box<[Literal]> {
         ls.iter().map(|l| self.literal(l)).collect()
     }
 }

@@ -162,10 +162,10 @@ mod tests {
             effect: Effect::Grant,
             who: Expr::Any,
             what: Expr::Any,
-            annotations: Vec::new(),
+            annotations: Box::default(),
             source,
             span: Span::new(0, 0),
-            atom_spans: Vec::new(),
+            atom_spans: Box::default(),
         }
     }
 
