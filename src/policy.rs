@@ -548,58 +548,48 @@ pub(crate) fn positional_taken(rules: &RuleList, id: &str) -> bool {
         .is_some_and(|r| r.auto_id)
 }
 
-/// The indexed decision path: the request normalised once per layer, the index's
+/// The indexed decision path: the request normalised once for the index, the index's
 /// candidates found by slot and symbol, and each evaluated as a flat program.
 struct Indexed<'a> {
     rules: &'a RuleList,
     identity: &'a Entity,
     resource: &'a Entity,
-    base: Probe<'a>,
-    /// The delta layer of incremental recompiles, when there is one.
-    delta: Option<Probe<'a>>,
-}
-
-/// One layer and the request normalised for its index.
-struct Probe<'a> {
-    layer: &'a Layer,
+    base: &'a Layer,
     identity_values: SideValues<'a>,
     resource_values: SideValues<'a>,
-}
-
-impl<'a> Probe<'a> {
-    #[inline]
-    fn new(layer: &'a Layer, identity: &'a Entity, resource: &'a Entity) -> Self {
-        let index = layer.index();
-        Probe {
-            layer,
-            identity_values: index.normalize(IDENTITY, identity),
-            resource_values: index.normalize(RESOURCE, resource),
-        }
-    }
-
-    #[inline]
-    fn for_each_applying(
-        &self,
-        effect: Effect,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        self.layer
-            .for_each_applying(effect, &self.identity_values, &self.resource_values, f)
-    }
+    /// The delta layer of incremental recompiles, when there is one (the request is
+    /// normalised for its index when it is probed: most policies have none, and a
+    /// decision should not carry a second pair of values it does not need).
+    delta: Option<&'a Layer>,
 }
 
 impl<'a> Indexed<'a> {
+    /// The delta layer's part of [`Applying::for_each_applying`], out of line.
+    #[inline(never)]
+    fn delta_applying(
+        &self,
+        delta: &Layer,
+        effect: Effect,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let index = delta.index();
+        let identity = index.normalize(IDENTITY, self.identity);
+        let resource = index.normalize(RESOURCE, self.resource);
+        delta.for_each_applying(effect, &identity, &resource, f)
+    }
+
     #[inline]
     fn new(policy: &'a Policy, identity: &'a Entity, resource: &'a Entity) -> Self {
         let layers = &policy.inner.layers;
+        let index = layers.base().index();
         Indexed {
             rules: &policy.inner.rules,
             identity,
             resource,
-            base: Probe::new(layers.base(), identity, resource),
-            delta: layers
-                .delta()
-                .map(|delta| Probe::new(delta, identity, resource)),
+            base: layers.base(),
+            identity_values: index.normalize(IDENTITY, identity),
+            resource_values: index.normalize(RESOURCE, resource),
+            delta: layers.delta(),
         }
     }
 }
@@ -611,9 +601,10 @@ impl Applying for Indexed<'_> {
         effect: Effect,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.base.for_each_applying(effect, f)?;
-        match &self.delta {
-            Some(delta) => delta.for_each_applying(effect, f),
+        let (identity, resource) = (&self.identity_values, &self.resource_values);
+        self.base.for_each_applying(effect, identity, resource, f)?;
+        match self.delta {
+            Some(delta) => self.delta_applying(delta, effect, f),
             None => ControlFlow::Continue(()),
         }
     }

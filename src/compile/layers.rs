@@ -60,23 +60,37 @@ impl Layer {
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let index = &*self.index;
-        match &self.positions {
-            None => index.for_each_candidate(effect, identity, resource, &mut |id| match index
-                .outcome(id, identity, resource)
-            {
-                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-                (r, outcome) => f(r, outcome),
-            }),
-            Some(_) => index.for_each_candidate(effect, identity, resource, &mut |id| {
-                let Some(position) = self.position(index.rule_of(id)) else {
-                    return ControlFlow::Continue(());
-                };
-                match index.outcome(id, identity, resource) {
-                    (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-                    (_, outcome) => f(position, outcome),
-                }
-            }),
+        if self.positions.is_some() {
+            return self.for_each_applying_moved(effect, identity, resource, f);
         }
+        index.for_each_candidate(effect, identity, resource, &mut |id| match index
+            .outcome(id, identity, resource)
+        {
+            (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+            (r, outcome) => f(r, outcome),
+        })
+    }
+
+    /// [`Layer::for_each_applying`] when positions are mapped (after incremental
+    /// recompiles): kept out of line, so that the usual path stays small.
+    #[inline(never)]
+    fn for_each_applying_moved<'a>(
+        &self,
+        effect: Effect,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
+        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let index = &*self.index;
+        index.for_each_candidate(effect, identity, resource, &mut |id| {
+            let Some(position) = self.position(index.rule_of(id)) else {
+                return ControlFlow::Continue(());
+            };
+            match index.outcome(id, identity, resource) {
+                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+                (_, outcome) => f(position, outcome),
+            }
+        })
     }
 
     /// Calls `f(position)` for every candidate of `effect` that is still a rule of the
