@@ -159,13 +159,7 @@ impl<'a> PreparedLayer<'a> {
         }
         let identity = &self.identity_values;
         index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |id| {
-            let Some(position) = layer.position(index.rule_of(id)) else {
-                return ControlFlow::Continue(());
-            };
-            match index.outcome(id, identity, resource) {
-                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-                (_, outcome) => f(position, outcome),
-            }
+            layer.evaluate(id, identity, resource, f)
         })
     }
 }

@@ -250,11 +250,9 @@ impl Policy {
         if taken {
             return full(&sources);
         }
-        let layers = match old_layers.edited(&rules, (!removed).then_some(k), removed.then_some(k))
-        {
-            Some(layers) => layers,
-            None => Layers::full(&rules),
-        };
+        let layers = old_layers
+            .edited(&rules, k, removed)
+            .unwrap_or_else(|| Layers::full(&rules));
         Ok(Policy::from_parts(sources, rules, by_id, layers, limits))
     }
 }

@@ -50,7 +50,6 @@ impl Layer {
     /// Calls `f(position, outcome)` for the layer's rules of `effect` that apply to the
     /// request (values normalised by [`Index::normalize`] of this layer's index), as
     /// [`Applying::for_each_applying`](crate::decide::Applying::for_each_applying) asks.
-    /// Gone rules are skipped before they are evaluated.
     #[inline]
     pub(crate) fn for_each_applying<'a>(
         &self,
@@ -59,38 +58,35 @@ impl Layer {
         resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let index = &*self.index;
-        if self.positions.is_some() {
-            return self.for_each_applying_moved(effect, identity, resource, f);
-        }
-        index.for_each_candidate(effect, identity, resource, &mut |id| match index
-            .outcome(id, identity, resource)
-        {
-            (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-            (r, outcome) => f(r, outcome),
-        })
+        self.index
+            .for_each_candidate(effect, identity, resource, &mut |id| {
+                self.evaluate(id, identity, resource, f)
+            })
     }
 
-    /// [`Layer::for_each_applying`] when positions are mapped (after incremental
-    /// recompiles): kept out of line, so that the usual path stays small.
-    #[inline(never)]
-    fn for_each_applying_moved<'a>(
+    /// Evaluates the candidate whose program starts at `id` and calls
+    /// `f(position, outcome)` when it applies. A gone rule is skipped before it is
+    /// evaluated; without a position map (no incremental edit) no map is read.
+    #[inline]
+    pub(crate) fn evaluate<'a>(
         &self,
-        effect: Effect,
+        id: u32,
         identity: &impl SlotValues<'a>,
         resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let index = &*self.index;
-        index.for_each_candidate(effect, identity, resource, &mut |id| {
-            let Some(position) = self.position(index.rule_of(id)) else {
-                return ControlFlow::Continue(());
-            };
-            match index.outcome(id, identity, resource) {
-                (_, Outcome::NotApplied) => ControlFlow::Continue(()),
-                (_, outcome) => f(position, outcome),
-            }
-        })
+        let moved = match &self.positions {
+            None => None,
+            Some(_) => match self.position(index.rule_of(id)) {
+                None => return ControlFlow::Continue(()),
+                moved => moved,
+            },
+        };
+        match index.outcome(id, identity, resource) {
+            (_, Outcome::NotApplied) => ControlFlow::Continue(()),
+            (r, outcome) => f(moved.unwrap_or(r), outcome),
+        }
     }
 
     /// Calls `f(position)` for every candidate of `effect` that is still a rule of the
@@ -145,23 +141,17 @@ impl Layers {
     }
 
     /// The layers of `rules`, whose sources are those of the policy these layers were
-    /// built for except that `edited` (`Some(k)`) is new or changed, and `removed`
-    /// (`Some(k)`) is gone, positions after it moved down by one. Shares the base and
-    /// builds a delta over every source edited since the base; `None` when that delta
-    /// would be too large (the caller builds [`Layers::full`]).
-    pub(crate) fn edited(
-        &self,
-        rules: &RuleList,
-        edited: Option<usize>,
-        removed: Option<usize>,
-    ) -> Option<Layers> {
+    /// built for except source `k`: new or changed, or, when `removed`, gone (the
+    /// sources after it moved down by one). Shares the base and builds a delta over every
+    /// source edited since the base; `None` when that delta would be too large (the
+    /// caller builds [`Layers::full`]).
+    pub(crate) fn edited(&self, rules: &RuleList, k: usize, removed: bool) -> Option<Layers> {
         let mut base_starts = self.base_starts.clone();
-        if let Some(k) = removed {
+        if removed {
             if k < base_starts.len() {
                 base_starts.remove(k);
             }
-        }
-        if let Some(k) = edited {
+        } else {
             if k >= base_starts.len() {
                 base_starts.resize(k + 1, None);
             }
