@@ -99,10 +99,15 @@ pub mod unstable {
         policy
             .ir_rules()
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 format!(
                     "{} {:?} {:?} {:?} {:?}",
-                    r.id, r.effect, r.who, r.what, r.annotations
+                    r.id(i),
+                    r.effect,
+                    r.who,
+                    r.what,
+                    r.annotations
                 )
             })
             .collect()

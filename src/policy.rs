@@ -63,6 +63,8 @@ struct Inner {
     limits: Limits,
     /// The grants indexed side by side, for reverse queries: built on first use.
     reverse: OnceLock<ReverseIndex>,
+    /// Positional ids as text for [`RuleView::id`], written on first use.
+    positional_ids: ir::PositionalIds,
 }
 
 impl Policy {
@@ -188,15 +190,10 @@ impl Policy {
         if count > limits.max_rules {
             return None;
         }
-        // One chunk per source, the pieces of a source concatenated; positional ids given.
+        // One chunk per source, the pieces of a source concatenated.
         let mut chunks: Vec<Vec<ir::Rule>> = sources.iter().map(|_| Vec::new()).collect();
-        let mut position = 0usize;
-        for mut rule in pieces.into_iter().flatten() {
-            position += 1;
-            if rule.auto_id {
-                rule.id = format!("rule-{position}").into();
-            }
-            chunks.get_mut(rule.source)?.push(rule);
+        for rule in pieces.into_iter().flatten() {
+            chunks.get_mut(rule.source())?.push(rule);
         }
         let rules = RuleList::from_chunks(chunks.into_iter().map(Arc::from).collect());
         Policy::assemble(sources.to_vec(), rules, limits.clone()).ok()
@@ -210,28 +207,29 @@ impl Policy {
         rules: RuleList,
         limits: Limits,
     ) -> Result<Policy, Box<PolicyDiagnostic>> {
-        let duplicate = |r: &ir::Rule| {
+        let duplicate = |r: &ir::Rule, id: &str| {
             Box::new(PolicyDiagnostic::new(
                 Code::DuplicateId,
-                &sources[r.source],
-                r.span,
-                format!("duplicate rule id `{}`", r.id),
+                &sources[r.source()],
+                r.span(),
+                format!("duplicate rule id `{id}`"),
             ))
         };
         let mut by_id: FxHashMap<Arc<str>, u32> = FxHashMap::default();
         for (i, r) in rules.iter().enumerate() {
-            // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
-            if !r.auto_id && by_id.insert(r.id.clone(), i as u32).is_some() {
-                return Err(duplicate(r));
+            if let Some(id) = &r.written_id {
+                // INVARIANT: rule indices fit in u32 (the rule-count limit is far below).
+                if by_id.insert(id.clone(), i as u32).is_some() {
+                    return Err(duplicate(r, id));
+                }
             }
         }
         // A written `rule-N` id that a positional id takes too.
-        for &i in by_id.values() {
-            if let Some(r) = rules
-                .get(i as usize)
-                .filter(|r| positional_taken(&rules, &r.id))
-            {
-                return Err(duplicate(r));
+        for (id, &i) in &by_id {
+            if rules.positional_taken(id) {
+                if let Some(r) = rules.get(i as usize) {
+                    return Err(duplicate(r, id));
+                }
             }
         }
         let layers = Layers::full(&rules);
@@ -246,6 +244,7 @@ impl Policy {
         layers: Layers,
         limits: Limits,
     ) -> Policy {
+        let rules_len = rules.len();
         Policy {
             inner: Arc::new(Inner {
                 sources,
@@ -254,6 +253,7 @@ impl Policy {
                 layers,
                 limits,
                 reverse: OnceLock::new(),
+                positional_ids: ir::PositionalIds::new(rules_len),
             }),
         }
     }
@@ -283,8 +283,8 @@ impl Policy {
 
     /// The rule with this id, found in constant time.
     pub fn rule(&self, id: &str) -> Option<RuleView<'_>> {
-        if let Some(position) = auto_position(id) {
-            let rule = self.inner.rules.get(position).filter(|r| r.auto_id);
+        if let Some(position) = ir::auto_position(id) {
+            let rule = self.inner.rules.get(position).filter(|r| r.positional());
             if let Some(rule) = rule {
                 return Some(self.view_of(rule, position));
             }
@@ -295,10 +295,16 @@ impl Policy {
     }
 
     fn view_of<'a>(&'a self, rule: &'a ir::Rule, i: usize) -> RuleView<'a> {
+        let id = match &rule.written_id {
+            Some(id) => id,
+            // `i` is a position of this policy's rules, which the table covers.
+            None => self.inner.positional_ids.get(i).unwrap_or_default(),
+        };
         RuleView::new(
             rule,
             i,
-            self.source_name_of(rule.source),
+            id,
+            self.source_name_of(rule.source()),
             self.location_of_rule(rule),
         )
     }
@@ -342,8 +348,8 @@ impl Policy {
 
     /// Where this rule starts (line and column, from its source's line index).
     fn location_of_rule(&self, rule: &ir::Rule) -> Location {
-        match self.inner.sources.get(rule.source) {
-            Some(source) => source.location(rule.span.start),
+        match self.inner.sources.get(rule.source()) {
+            Some(source) => source.location(rule.span().start),
             None => Location { line: 0, column: 0 },
         }
     }
@@ -512,7 +518,7 @@ impl Policy {
             decision,
         };
         explain::explain(&self.inner.rules, request, scope, |rule| explain::Written {
-            source_name: self.source_name_of(self.inner.rules[rule].source),
+            source_name: self.source_name_of(self.inner.rules[rule].source()),
             location: self.location_of(rule),
         })
     }
@@ -526,26 +532,6 @@ impl Policy {
             resource: resource.entity(),
         })
     }
-}
-
-/// The position of the rule a positional id names: `rule-N` → `N - 1`.
-///
-/// ```text
-/// rule-1 → 0, rule-17 → 16; rule-0, rule-01, rule-x, dba → none
-/// ```
-pub(crate) fn auto_position(id: &str) -> Option<usize> {
-    let digits = id.strip_prefix("rule-")?;
-    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<usize>().ok()?.checked_sub(1)
-}
-
-/// Whether `id`, written, is `rule-N` where rule N is positional (the two would share it).
-pub(crate) fn positional_taken(rules: &RuleList, id: &str) -> bool {
-    auto_position(id)
-        .and_then(|n| rules.get(n))
-        .is_some_and(|r| r.auto_id)
 }
 
 /// The indexed decision path: the request normalised once for the index, the index's

@@ -1,10 +1,11 @@
 //! Incremental recompiles: a [`Policy`] with one source replaced, added or removed,
 //! parsing and checking only that source.
 //!
-//! The other sources' checked rules are reused. Unnamed rules are `rule-N` by global
-//! position, so when the edited source's rule count changes, every later unnamed rule is
-//! renamed (rules remember whether their id was written or given by position). The
-//! decision structures (index, programs) are then rebuilt over all rules. The result
+//! The other sources' checked rules are reused as they are. Unnamed rules are `rule-N`
+//! by global position, so when the edited source's rule count changes every later
+//! unnamed rule is renamed; rules keep only written ids (`rule-N` is written when asked,
+//! see `ir::RuleId`), so the renaming touches none of them. The decision structures are
+//! then updated (`Layers::edited`). The result
 //! equals a full compile of the new source list, rule ids, locations, decisions and
 //! reasons included; whenever the edit does not compile (a syntax error, a duplicate id,
 //! a limit), the full compile is run instead, so that the error is exactly the one a
@@ -17,7 +18,7 @@ use crate::compile::layers::Layers;
 use crate::error::Error;
 use crate::ir::{self, RuleList};
 use crate::limits::Limits;
-use crate::policy::{positional_taken, Policy};
+use crate::policy::Policy;
 use crate::source::Source;
 use crate::syntax;
 
@@ -171,8 +172,8 @@ impl Policy {
             .into_iter()
             .flat_map(|c| c.iter())
         {
-            if !rule.auto_id {
-                by_id.remove(&rule.id);
+            if let Some(id) = &rule.written_id {
+                by_id.remove(id);
             }
         }
         if renumber {
@@ -185,10 +186,9 @@ impl Policy {
             }
         }
         for (j, rule) in new_rules.iter().enumerate() {
-            let taken = if rule.auto_id {
-                by_id.contains_key(&rule.id)
-            } else {
-                by_id.insert(rule.id.clone(), (start + j) as u32).is_some()
+            let taken = match &rule.written_id {
+                None => by_id.contains_key(ir::RuleId::positional(start + j).as_str()),
+                Some(id) => by_id.insert(id.clone(), (start + j) as u32).is_some(),
             };
             if taken {
                 // A duplicate id: the full compile reports it with both places.
@@ -196,8 +196,8 @@ impl Policy {
             }
         }
 
-        // The chunks: the edited source's replaced; later ones renumbered (positional
-        // ids) or moved to the previous source index (a removal) where that changes them.
+        // The chunks: the edited source's replaced; after a removal, later ones moved to
+        // the previous source index.
         let mut chunks = old_rules.chunks().to_vec();
         let new_chunk: Arc<[ir::Rule]> = Arc::from(new_rules);
         let later = match (&edit, position) {
@@ -214,24 +214,13 @@ impl Policy {
                 k + 1
             }
         };
-        if renumber || removed {
-            let mut at = start + new_chunk.len();
+        if removed {
             for chunk in chunks.iter_mut().skip(later) {
-                if !removed && !chunk.iter().any(|r| r.auto_id) {
-                    at += chunk.len();
-                    continue;
-                }
                 *chunk = chunk
                     .iter()
                     .map(|rule| {
                         let mut rule = rule.clone();
-                        at += 1;
-                        if removed {
-                            rule.source -= 1;
-                        }
-                        if rule.auto_id {
-                            rule.id = format!("rule-{at}").into();
-                        }
+                        rule.source -= 1;
                         rule
                     })
                     .collect();
@@ -241,11 +230,12 @@ impl Policy {
         // A written `rule-N` id that a positional id now takes: every written id when
         // positions moved, else the edited source's.
         let taken = if renumber {
-            by_id.keys().any(|id| positional_taken(&rules, id))
+            by_id.keys().any(|id| rules.positional_taken(id))
         } else {
             new_chunk
                 .iter()
-                .any(|r| !r.auto_id && positional_taken(&rules, &r.id))
+                .filter_map(|r| r.written_id.as_deref())
+                .any(|id| rules.positional_taken(id))
         };
         if taken {
             return full(&sources);

@@ -26,6 +26,7 @@ use crate::vocabulary::Effect;
 pub struct RuleView<'p> {
     rule: &'p ir::Rule,
     index: usize,
+    id: &'p str,
     source_name: &'p str,
     location: Location,
 }
@@ -34,12 +35,14 @@ impl<'p> RuleView<'p> {
     pub(crate) fn new(
         rule: &'p ir::Rule,
         index: usize,
+        id: &'p str,
         source_name: &'p str,
         location: Location,
     ) -> RuleView<'p> {
         RuleView {
             rule,
             index,
+            id,
             source_name,
             location,
         }
@@ -51,7 +54,7 @@ impl<'p> RuleView<'p> {
 
     /// The rule's id: its `@id`, or `rule-N` by load position (N from 1).
     pub fn id(&self) -> &'p str {
-        &self.rule().id
+        self.id
     }
 
     /// Grant or deny.

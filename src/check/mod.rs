@@ -43,10 +43,9 @@ pub(crate) fn check_source(
     checker.finish()
 }
 
-/// Checks one piece of a source (the compile's fast path, `syntax::parse_pieces`):
-/// rules without `@id` get an empty id, to be named `rule-N` once the positions of all
-/// pieces are known, and only written ids are compared (within the piece: the caller
-/// finds duplicates across pieces).
+/// Checks one piece of a source (the compile's fast path, `syntax::parse_pieces`): only
+/// written ids are compared (within the piece: the caller finds duplicates across
+/// pieces, and written ids that take a positional `rule-N`).
 pub(crate) fn check_piece(
     sources: &[Source],
     source_index: usize,
@@ -67,7 +66,7 @@ struct Checker {
     rules: Vec<ir::Rule>,
     seen: FxHashMap<Arc<str>, (usize, Span)>,
     interner: Interner,
-    /// Leave `rule-N` ids empty (see [`check_piece`]).
+    /// Do not compare positional `rule-N` ids (see [`check_piece`]).
     defer_positional_ids: bool,
 }
 
@@ -101,47 +100,52 @@ impl Checker {
                     id = Some((a.value.clone(), a.span));
                 }
             }
-            let auto_id = id.is_none();
-            let (id, id_span) = match id {
-                Some(written) => written,
-                None if self.defer_positional_ids => (String::new(), rule.span),
-                None => (format!("rule-{position}"), rule.span),
+            // Positional ids are compared too (a written `@id("rule-3")` takes the third
+            // rule's name), except in a piece, which does not know its positions:
+            // `Policy::assemble` finds those there.
+            let id: Option<(Arc<str>, Span)> = id.map(|(id, span)| (id.into(), span));
+            let compared = match &id {
+                Some((written, span)) => Some((written.clone(), *span)),
+                None if self.defer_positional_ids => None,
+                None => Some((
+                    ir::RuleId::positional(position - 1).as_str().into(),
+                    rule.span,
+                )),
             };
-            let id: Arc<str> = id.into();
-            if auto_id && self.defer_positional_ids {
-                // Named, and compared, once positions are known.
-            } else if let Some((first_source, first_span)) = self.seen.get(&id) {
-                let first = &sources[*first_source];
-                let loc = first.location(first_span.start);
-                self.errors.push(
-                    PolicyDiagnostic::new(
-                        Code::DuplicateId,
-                        source,
-                        id_span,
-                        format!("duplicate rule id `{id}`"),
-                    )
-                    .with_help(format!(
-                        "`{id}` is first used at {}:{}:{}; rule ids must be unique across all sources",
-                        first.name, loc.line, loc.column
-                    )),
-                );
-            } else {
-                self.seen.insert(id.clone(), (source_index, id_span));
+            if let Some((id, id_span)) = compared {
+                if let Some((first_source, first_span)) = self.seen.get(&id) {
+                    let first = &sources[*first_source];
+                    let loc = first.location(first_span.start);
+                    self.errors.push(
+                        PolicyDiagnostic::new(
+                            Code::DuplicateId,
+                            source,
+                            id_span,
+                            format!("duplicate rule id `{id}`"),
+                        )
+                        .with_help(format!(
+                            "`{id}` is first used at {}:{}:{}; rule ids must be unique across all sources",
+                            first.name, loc.line, loc.column
+                        )),
+                    );
+                } else {
+                    self.seen.insert(id, (source_index, id_span));
+                }
             }
             let mut atom_spans = Vec::new();
             let who = lower(&rule.who, &mut self.interner, &mut atom_spans);
             let what = lower(&rule.what, &mut self.interner, &mut atom_spans);
-            let atom_spans = atom_spans.into_iter().map(ir::AtomSpan::from).collect();
+            let atom_spans = atom_spans.into_iter().map(ir::SmallSpan::from).collect();
             self.rules.push(ir::Rule {
-                id,
-                auto_id,
+                written_id: id.map(|(id, _)| id),
                 effect: rule.effect,
                 who,
                 what,
                 atom_spans,
                 annotations: annotations.into(),
-                source: source_index,
-                span: rule.span,
+                // INVARIANT: source counts and offsets fit in u32 (the size limits).
+                source: source_index as u32,
+                span: rule.span.into(),
             });
         }
     }

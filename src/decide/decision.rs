@@ -1,8 +1,8 @@
 //! Decisions and their reasons: the public result of every decision path.
 
 use std::fmt;
-use std::sync::Arc;
 
+use crate::ir::RuleId;
 use crate::vocabulary::{Attribute, Effect, Side};
 
 /// Why a comparison was unknown.
@@ -40,7 +40,7 @@ impl fmt::Display for UnknownAttribute {
 /// One rule that decided a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
-    pub(crate) rule_id: Arc<str>,
+    pub(crate) rule_id: RuleId,
     pub(crate) rule_index: usize,
     pub(crate) effect: Effect,
     pub(crate) unknowns: Vec<UnknownAttribute>,
@@ -49,7 +49,7 @@ pub struct Reason {
 impl Reason {
     /// The rule's id (`@id`, or `rule-N`).
     pub fn rule_id(&self) -> &str {
-        &self.rule_id
+        self.rule_id.as_str()
     }
 
     /// The rule's position among all rules in load order, from 0.
@@ -169,7 +169,7 @@ impl fmt::Display for Decision {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            f.write_str(&r.rule_id)?;
+            f.write_str(r.rule_id.as_str())?;
             if !r.unknowns.is_empty() {
                 f.write_str(" (unknown: ")?;
                 for (j, u) in r.unknowns.iter().enumerate() {

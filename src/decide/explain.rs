@@ -396,15 +396,16 @@ pub(crate) fn explain<'a>(
         let who = explain_side(Side::Identity, &rule.who, request.identity);
         let what = explain_side(Side::Resource, &rule.what, request.resource);
         let outcome = eval::combine(rule.effect, who.truth, what.truth);
+        let id = rule.id(index).to_string();
         if outcome != Outcome::NotApplied {
             match rule.effect {
-                Effect::Deny => applying_denies.push(rule.id.to_string()),
-                Effect::Grant => applying_grants.push(rule.id.to_string()),
+                Effect::Deny => applying_denies.push(id.clone()),
+                Effect::Grant => applying_grants.push(id.clone()),
             }
         }
         let at = written(index);
         explained.push(RuleExplanation {
-            id: rule.id.to_string(),
+            id,
             index,
             effect: rule.effect,
             source_name: at.source_name.to_string(),

@@ -83,7 +83,7 @@ pub(crate) fn authorize(path: &impl Applying) -> Decision {
             .map(|&(r, outcome)| {
                 let rule = &rules[r as usize];
                 Reason {
-                    rule_id: rule.id.clone(),
+                    rule_id: rule.id(r as usize),
                     rule_index: r as usize,
                     effect: rule.effect,
                     unknowns: match outcome {

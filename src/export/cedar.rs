@@ -304,11 +304,12 @@ pub fn to_cedar_with(policy: &Policy, options: &CedarOptions) -> Result<String, 
         if i > 0 {
             out.push('\n');
         }
-        for kind in write_rule(&mut out, rule, options) {
+        let id = rule.id(i);
+        for kind in write_rule(&mut out, rule, id.as_str(), options) {
             problems.push(ExportProblem {
-                rule_id: rule.id.to_string(),
+                rule_id: id.to_string(),
                 rule_index: i,
-                source_name: policy.source_name_of(rule.source).to_string(),
+                source_name: policy.source_name_of(rule.source()).to_string(),
                 location: policy.location_of(i),
                 kind,
             });
@@ -343,14 +344,20 @@ struct Writer<'a> {
     problems: Vec<ExportProblemKind>,
 }
 
-/// Writes `rule` and returns its problems (none when the text written is its export).
-fn write_rule(out: &mut String, rule: &Rule, options: &CedarOptions) -> Vec<ExportProblemKind> {
+/// Writes `rule`, whose id is `id`, and returns its problems (none when the text written
+/// is its export).
+fn write_rule(
+    out: &mut String,
+    rule: &Rule,
+    id: &str,
+    options: &CedarOptions,
+) -> Vec<ExportProblemKind> {
     let mut w = Writer {
         options,
         problems: Vec::new(),
     };
     out.push_str("@id(");
-    push_string(out, &rule.id);
+    push_string(out, id);
     out.push_str(")\n");
     let mut seen = BTreeSet::new();
     for (name, value) in &rule.annotations {

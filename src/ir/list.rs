@@ -36,7 +36,7 @@ impl RuleList {
     pub(crate) fn by_source(rules: Vec<Rule>, sources: usize) -> RuleList {
         let mut chunks: Vec<Vec<Rule>> = (0..sources).map(|_| Vec::new()).collect();
         for rule in rules {
-            let k = rule.source.min(sources.saturating_sub(1));
+            let k = rule.source().min(sources.saturating_sub(1));
             if let Some(chunk) = chunks.get_mut(k) {
                 chunk.push(rule);
             }
@@ -63,6 +63,14 @@ impl RuleList {
         let k = self.ends.partition_point(|&end| end <= position);
         let chunk = self.chunks.get(k)?;
         chunk.get(position - self.chunk_start(k))
+    }
+
+    /// Whether `id`, written as an `@id`, is `rule-N` where rule N has no `@id`: the two
+    /// would share the name.
+    pub(crate) fn positional_taken(&self, id: &str) -> bool {
+        super::auto_position(id)
+            .and_then(|n| self.get(n))
+            .is_some_and(Rule::positional)
     }
 
     /// Every rule, in load order.
@@ -155,16 +163,15 @@ mod tests {
     use crate::source::Span;
     use crate::vocabulary::Effect;
 
-    fn rule(id: &str, source: usize) -> Rule {
+    fn rule(id: &str, source: u32) -> Rule {
         Rule {
-            id: id.into(),
-            auto_id: false,
+            written_id: Some(id.into()),
             effect: Effect::Grant,
             who: Expr::Any,
             what: Expr::Any,
             annotations: Box::default(),
             source,
-            span: Span::new(0, 0),
+            span: Span::new(0, 0).into(),
             atom_spans: Box::default(),
         }
     }
@@ -177,12 +184,16 @@ mod tests {
         );
         assert_eq!(list.chunks().len(), 5);
         assert_eq!(list.len(), 4);
-        let ids: Vec<&str> = (0..4).map(|i| &*list[i].id).collect();
+        let ids: Vec<String> = (0..4).map(|i| list[i].id(i).to_string()).collect();
         assert_eq!(ids, ["a", "b", "c", "d"]);
         assert!(list.get(4).is_none());
         assert_eq!(list.chunk_start(2), 2);
         assert_eq!(list.chunk_start(4), 4);
-        let iterated: Vec<&str> = list.iter().map(|r| &*r.id).collect();
+        let iterated: Vec<String> = list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.id(i).to_string())
+            .collect();
         assert_eq!(iterated, ids);
         assert!(RuleList::default().is_empty());
     }

@@ -6,6 +6,7 @@
 //! built from it and `src/decide/` evaluates it; the exporter reads it.
 
 pub(crate) mod glob;
+mod id;
 mod list;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use crate::source::Span;
 use crate::vocabulary::{Attribute, Effect, Literal, Side};
 pub(crate) use glob::Glob;
+pub(crate) use id::{auto_position, PositionalIds, RuleId};
 pub(crate) use list::RuleList;
 
 /// A comparison's test, after checking.
@@ -65,11 +67,9 @@ pub enum Expr {
 /// A checked rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
-    /// The rule's id: its `@id`, or `rule-N` by load position.
-    pub id: Arc<str>,
-    /// True when the id is `rule-N` by position (no `@id`): it changes when rules are
-    /// added or removed before this one.
-    pub auto_id: bool,
+    /// The rule's `@id`; `None` for a rule named `rule-N` by its load position, which
+    /// [`Rule::id`] writes when asked (adding or removing a rule before it renames it).
+    pub written_id: Option<Arc<str>>,
     /// Grant or deny.
     pub effect: Effect,
     /// The identity condition.
@@ -78,36 +78,38 @@ pub struct Rule {
     pub what: Expr,
     /// Annotations other than `@id`, in order.
     pub annotations: Box<[(String, String)]>,
-    /// Which source (by position in the compile call) the rule came from.
-    pub source: usize,
-    /// Where the rule stands in that source.
-    pub span: Span,
+    /// Which source (by position in the compile call) the rule came from; see
+    /// [`Rule::source`].
+    pub source: u32,
+    /// Where the rule stands in that source; see [`Rule::span`].
+    pub span: SmallSpan,
     /// Where each atom stands, in [`Expr::for_each_atom`] order: `who`'s atoms, then
     /// `what`'s (lowering maps each written atom to exactly one IR atom).
-    pub atom_spans: Box<[AtomSpan]>,
+    pub atom_spans: Box<[SmallSpan]>,
 }
 
-/// Where an atom stands in its source, in 8 bytes rather than a [`Span`]'s 16 (a rule
-/// keeps one per atom). Offsets past `u32::MAX` (a source over 4 GiB, far above the
-/// default size limit) are clamped there: only diagnostics read them.
+/// Where a rule or an atom stands in its source, in 8 bytes rather than a [`Span`]'s 16
+/// (a policy keeps one per rule and one per atom). Offsets past `u32::MAX` (a source
+/// over 4 GiB, far above the default size limit) are clamped there: only diagnostics
+/// read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AtomSpan {
+pub struct SmallSpan {
     start: u32,
     end: u32,
 }
 
-impl From<Span> for AtomSpan {
-    fn from(span: Span) -> AtomSpan {
+impl From<Span> for SmallSpan {
+    fn from(span: Span) -> SmallSpan {
         let clamp = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
-        AtomSpan {
+        SmallSpan {
             start: clamp(span.start),
             end: clamp(span.end),
         }
     }
 }
 
-impl From<AtomSpan> for Span {
-    fn from(span: AtomSpan) -> Span {
+impl From<SmallSpan> for Span {
+    fn from(span: SmallSpan) -> Span {
         Span::new(span.start as usize, span.end as usize)
     }
 }
@@ -125,6 +127,30 @@ impl Expr {
 }
 
 impl Rule {
+    /// The rule's id, given its position among all rules (from 0): its `@id`, or
+    /// `rule-{index + 1}`.
+    pub(crate) fn id(&self, index: usize) -> RuleId {
+        match &self.written_id {
+            Some(id) => RuleId::Written(id.clone()),
+            None => RuleId::positional(index),
+        }
+    }
+
+    /// True when the rule has no `@id` and is named by its position.
+    pub(crate) fn positional(&self) -> bool {
+        self.written_id.is_none()
+    }
+
+    /// The index of the source the rule came from.
+    pub(crate) fn source(&self) -> usize {
+        self.source as usize
+    }
+
+    /// Where the rule stands in its source.
+    pub(crate) fn span(&self) -> Span {
+        self.span.into()
+    }
+
     /// Every atom with the side it tests and where it stands, in source order.
     pub fn sided_atoms(&self) -> Vec<(Side, &Atom, Span)> {
         let mut atoms = Vec::new();
@@ -139,7 +165,7 @@ impl Rule {
                 (
                     side,
                     atom,
-                    self.atom_spans.get(k).map_or(self.span, |&s| s.into()),
+                    self.atom_spans.get(k).map_or(self.span(), |&s| s.into()),
                 )
             })
             .collect()

@@ -364,7 +364,7 @@ pub fn impact(
                 reasons: grants
                     .iter()
                     .filter(|&&g| matches.holds(g, r))
-                    .map(|&g| rules[g as usize].id.to_string())
+                    .map(|&g| rules[g as usize].id(g as usize).to_string())
                     .collect(),
             });
         }

@@ -187,7 +187,7 @@ impl Policy {
                     id.to_string(),
                     grants
                         .iter()
-                        .map(|&r| rules[r as usize].id.to_string())
+                        .map(|&r| rules[r as usize].id(r as usize).to_string())
                         .collect(),
                 )
             })

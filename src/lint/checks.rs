@@ -172,7 +172,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                         first.insert(key.clone(), (kind, r, span));
                     }
                     Some((seen, at_rule, at_span)) if *seen != kind => {
-                        let source = &cx.policy.sources()[cx.rules[*at_rule].source];
+                        let source = &cx.policy.sources()[cx.rules[*at_rule].source()];
                         let l = source.location(at_span.start);
                         let message = format!(
                             "`{}` of the {} is compared with {} here but with {} at {}:{}:{}: one of them is never true",
@@ -236,7 +236,7 @@ fn unsatisfiable(cx: &mut Context<'_>, r: usize, rule: &Rule) -> bool {
                 side_name(side)
             ),
         };
-        cx.report(&UNSATISFIABLE, r, rule.span, message, None);
+        cx.report(&UNSATISFIABLE, r, rule.span(), message, None);
     }
     both
 }
@@ -261,7 +261,7 @@ fn breadth(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         cx.report(
             &GRANT_TO_EVERYONE,
             r,
-            rule.span,
+            rule.span(),
             "this grant applies to every identity".into(),
             Some("if intended, say so with `@allow(\"grant-to-everyone\")`".into()),
         );
@@ -270,7 +270,7 @@ fn breadth(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         cx.report(
             &GRANT_TO_EVERYTHING,
             r,
-            rule.span,
+            rule.span(),
             "this grant reaches every resource, including every one added later".into(),
             Some("if intended, say so with `@allow(\"grant-to-everything\")`".into()),
         );
@@ -449,14 +449,18 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 let message = format!(
                     "this {} decides exactly the requests `{}` decides",
                     effect_name(rule.effect),
-                    other.id
+                    other.id(o)
                 );
                 cx.report(
                     &DUPLICATE_RULE,
                     r,
-                    rule.span,
+                    rule.span(),
                     message,
-                    Some(format!("remove one of `{}` and `{}`", other.id, rule.id)),
+                    Some(format!(
+                        "remove one of `{}` and `{}`",
+                        other.id(o),
+                        rule.id(r)
+                    )),
                 );
                 break;
             }
@@ -465,12 +469,12 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         if rule.effect == Effect::Grant && both_sides(cx, rule, other, implies) {
             let message = format!(
                 "every (identity, resource) this grant grants is already granted by `{}`",
-                other.id
+                other.id(o)
             );
             cx.report(
                 &REDUNDANT_GRANT,
                 r,
-                rule.span,
+                rule.span(),
                 message,
                 Some("remove it, or narrow the other grant if this one says what was meant".into()),
             );
@@ -486,9 +490,9 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         if both_sides(cx, rule, deny, covered) {
             let message = format!(
                 "`{}` applies wherever this grant does (deny overrides grant): it can never allow anything",
-                deny.id
+                deny.id(d as usize)
             );
-            cx.report(&OVERRIDDEN_GRANT, r, rule.span, message, None);
+            cx.report(&OVERRIDDEN_GRANT, r, rule.span(), message, None);
             break;
         }
     }
@@ -574,7 +578,7 @@ fn leaver_gap(cx: &mut Context<'_>, r: usize, rule: &Rule) {
             let help = format!(
                 "deny everyone not active, for example `@id(\"leavers\") {status} != {active} denies *;`"
             );
-            cx.report(&LEAVER_GAP, r, rule.span, message, Some(help));
+            cx.report(&LEAVER_GAP, r, rule.span(), message, Some(help));
             if let Some(last) = cx.out.last_mut() {
                 last.witness = Some((
                     crate::entity::Identity::from_entity(i.clone()),

@@ -213,7 +213,7 @@ pub struct Finding {
     level: Level,
     message: String,
     help: Option<String>,
-    rule_id: Arc<str>,
+    rule_id: String,
     origin: Source,
     span: Span,
     location: Location,
@@ -371,14 +371,14 @@ pub fn lint(policy: &Policy, options: &LintOptions) -> Vec<Finding> {
             if level == Level::Allow || silenced {
                 return None;
             }
-            let origin = policy.sources().get(rule.source)?.clone();
+            let origin = policy.sources().get(rule.source())?.clone();
             let location = origin.location(r.span.start);
             Some(Finding {
                 lint: r.lint,
                 level,
                 message: r.message,
                 help: r.help,
-                rule_id: rule.id.clone(),
+                rule_id: rule.id(r.rule).to_string(),
                 origin,
                 span: r.span,
                 location,

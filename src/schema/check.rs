@@ -35,7 +35,7 @@ impl Policy {
     pub fn check_against(&self, schema: &Schema) -> Vec<PolicyDiagnostic> {
         let mut problems = Vec::new();
         for rule in self.ir_rules() {
-            let source = &self.sources()[rule.source];
+            let source = &self.sources()[rule.source()];
             for (side, atom, span) in rule.sided_atoms() {
                 for p in atom_problems(schema, side, atom) {
                     problems.push(PolicyDiagnostic::new(p.code, source, span, p.message));
