@@ -354,6 +354,21 @@ impl Policy {
         }
     }
 
+    /// Where the `atom`-th atom of the rule at position `rule` ([`ir::Rule::sided_atoms`]
+    /// order) was written, for diagnostics: the rule is parsed again, as checked rules
+    /// keep no per-atom spans. The rule's own span when it cannot be found.
+    pub(crate) fn atom_span(&self, rule: usize, atom: usize) -> Span {
+        let Some(r) = self.inner.rules.get(rule) else {
+            return Span::new(0, 0);
+        };
+        self.inner
+            .sources
+            .get(r.source())
+            .and_then(|source| syntax::parse_rule_at(source, &self.inner.limits, r.span()))
+            .and_then(|parsed| check::atom_spans(&parsed).get(atom).copied())
+            .unwrap_or_else(|| r.span())
+    }
+
     /// Whether a deny applies to the pair (reverse queries).
     pub(crate) fn denied(&self, identity: &Entity, resource: &Entity) -> bool {
         decide::deny_applies(&Indexed::new(self, identity, resource))
@@ -707,6 +722,62 @@ mod piece_tests {
                 whole.authorize(&identity, &resource)
             );
         }
+    }
+
+    /// Checked rules keep no atom spans: `atom_span` parses the rule again. It finds
+    /// every atom where the parse of the whole source put it, in every source shape
+    /// (pieces, a BOM, CRLF, comments, groups, negations, lists, globs, annotations).
+    #[test]
+    fn atom_spans_are_found_again_where_the_whole_parse_put_them() {
+        let mut sources = sources(false);
+        sources.push(Source::new(
+            "shapes",
+            "\u{feff}// lead\r\n@id(\"s\") @owner(\"x\")\r\n  not (role = a or team in [b, \"c d\"])\r\n\
+             and level != 3 // mid\r\n  grants name ~ \"db-*\" and not has tag:\"k 1\";\r\n\
+             * denies *;\n",
+        ));
+        let limits = Limits::default();
+        let policy = Policy::compile_whole(sources.clone(), &limits).expect("compiles");
+        let parsed = syntax::parse_sources(&sources, &limits);
+        let expected: Vec<Vec<Span>> = parsed
+            .iter()
+            .flat_map(|p| p.rules.iter().map(|(_, rule)| check::atom_spans(rule)))
+            .collect();
+        assert_eq!(expected.len(), policy.len());
+        for (r, spans) in expected.iter().enumerate() {
+            assert_eq!(
+                spans.len(),
+                policy.ir_rules()[r].sided_atoms().len(),
+                "rule {r}"
+            );
+            for (k, span) in spans.iter().enumerate() {
+                assert_eq!(policy.atom_span(r, k), *span, "rule {r}, atom {k}");
+            }
+        }
+        let shapes = policy.len() - 2;
+        let text = &sources[3].text;
+        let atoms: Vec<&str> = (0..5)
+            .map(|k| {
+                let span = policy.atom_span(shapes, k);
+                &text[span.start..span.end]
+            })
+            .collect();
+        assert_eq!(
+            atoms,
+            [
+                "role = a",
+                "team in [b, \"c d\"]",
+                "level != 3",
+                "name ~ \"db-*\"",
+                "has tag:\"k 1\""
+            ]
+        );
+        // Past the atoms, or past the rules: the rule's span, or nothing.
+        assert_eq!(
+            policy.atom_span(shapes, 5),
+            policy.ir_rules()[shapes].span()
+        );
+        assert_eq!(policy.atom_span(policy.len(), 0), Span::new(0, 0));
     }
 
     /// A written id used in two pieces, and a written `rule-N` that a positional id takes

@@ -59,6 +59,18 @@ pub(crate) fn check_piece(
     checker.finish()
 }
 
+/// Where each atom of a parsed rule stands, in the order its checked form lists them
+/// ([`ir::Rule::sided_atoms`]): checked rules do not keep them, and diagnostics about an
+/// atom parse the rule again (`Policy::atom_span`).
+pub(crate) fn atom_spans(rule: &ast::Rule) -> Vec<Span> {
+    // The lowering itself, so that the order is the checked rule's by construction.
+    let mut spans = Vec::new();
+    let mut interner = Interner::default();
+    lower(&rule.who, &mut interner, &mut spans);
+    lower(&rule.what, &mut interner, &mut spans);
+    spans
+}
+
 /// The state of one check: rules so far, ids seen, problems found.
 #[derive(Default)]
 struct Checker {
@@ -132,16 +144,15 @@ impl Checker {
                     self.seen.insert(id, (source_index, id_span));
                 }
             }
+            // Atom spans are found again when a diagnostic needs one (`atom_spans`).
             let mut atom_spans = Vec::new();
             let who = lower(&rule.who, &mut self.interner, &mut atom_spans);
             let what = lower(&rule.what, &mut self.interner, &mut atom_spans);
-            let atom_spans = atom_spans.into_iter().map(ir::SmallSpan::from).collect();
             self.rules.push(ir::Rule {
                 written_id: id.map(|(id, _)| id),
                 effect: rule.effect,
                 who,
                 what,
-                atom_spans,
                 annotations: annotations.into(),
                 // INVARIANT: source counts and offsets fit in u32 (the size limits).
                 source: source_index as u32,

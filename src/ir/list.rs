@@ -172,7 +172,6 @@ mod tests {
             annotations: Box::default(),
             source,
             span: Span::new(0, 0).into(),
-            atom_spans: Box::default(),
         }
     }
 

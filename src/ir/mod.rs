@@ -83,9 +83,6 @@ pub struct Rule {
     pub source: u32,
     /// Where the rule stands in that source; see [`Rule::span`].
     pub span: SmallSpan,
-    /// Where each atom stands, in [`Expr::for_each_atom`] order: `who`'s atoms, then
-    /// `what`'s (lowering maps each written atom to exactly one IR atom).
-    pub atom_spans: Box<[SmallSpan]>,
 }
 
 /// Where a rule or an atom stands in its source, in 8 bytes rather than a [`Span`]'s 16
@@ -151,23 +148,15 @@ impl Rule {
         self.span.into()
     }
 
-    /// Every atom with the side it tests and where it stands, in source order.
-    pub fn sided_atoms(&self) -> Vec<(Side, &Atom, Span)> {
+    /// Every atom with the side it tests, in source order: `who`'s atoms, then `what`'s
+    /// (lowering maps each written atom to exactly one atom here). An atom's place in
+    /// this list is how `Policy::atom_span` finds where it was written.
+    pub fn sided_atoms(&self) -> Vec<(Side, &Atom)> {
         let mut atoms = Vec::new();
         self.who
             .for_each_atom(&mut |a| atoms.push((Side::Identity, a)));
         self.what
             .for_each_atom(&mut |a| atoms.push((Side::Resource, a)));
         atoms
-            .into_iter()
-            .enumerate()
-            .map(|(k, (side, atom))| {
-                (
-                    side,
-                    atom,
-                    self.atom_spans.get(k).map_or(self.span(), |&s| s.into()),
-                )
-            })
-            .collect()
     }
 }

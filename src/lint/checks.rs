@@ -9,13 +9,12 @@ use crate::ir::{Expr, Rule, RuleList, Test};
 use crate::policy::Policy;
 use crate::schema::check::atom_problems;
 use crate::schema::AttributeType;
-use crate::source::Span;
 use crate::value::Value;
 use crate::vocabulary::{Attribute, Effect, Literal, LiteralKind, Side};
 
 use super::domain::Domain;
 use super::registry::*;
-use super::{LintOptions, RawFinding};
+use super::{At, LintOptions, RawFinding};
 
 /// Identity attributes that name one person.
 const PERSONAL: &[&str] = &["id", "username", "email", "external_id", "employee_number"];
@@ -36,7 +35,7 @@ impl Context<'_> {
         &mut self,
         lint: &'static Lint,
         rule: usize,
-        span: Span,
+        at: At,
         message: String,
         help: Option<String>,
     ) {
@@ -44,7 +43,7 @@ impl Context<'_> {
             witness: None,
             lint,
             rule,
-            span,
+            at,
             message,
             help,
         });
@@ -122,9 +121,10 @@ pub(crate) fn run(policy: &Policy, options: &LintOptions, out: &mut Vec<RawFindi
 
 fn schema_and_types(cx: &mut Context<'_>) {
     // Without a schema: the kinds each (side, attribute) is compared with, first seen.
-    let mut first: BTreeMap<(u8, Attribute), (LiteralKind, usize, Span)> = BTreeMap::new();
+    let mut first: BTreeMap<(u8, Attribute), (LiteralKind, usize, usize)> = BTreeMap::new();
     for (r, rule) in cx.rules.iter().enumerate() {
-        for (side, atom, span) in rule.sided_atoms() {
+        for (k, (side, atom)) in rule.sided_atoms().into_iter().enumerate() {
+            let atom_at = At::Atom(k);
             if let Some(schema) = cx.options.schema() {
                 if schema.declares(side) {
                     for p in atom_problems(schema, side, atom) {
@@ -133,7 +133,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                             Code::UnknownValue => &UNKNOWN_VALUE,
                             _ => &TYPE_MISMATCH,
                         };
-                        cx.report(lint, r, span, p.message, None);
+                        cx.report(lint, r, atom_at, p.message, None);
                     }
                     continue;
                 }
@@ -155,7 +155,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                     cx.report(
                         &TYPE_MISMATCH,
                         r,
-                        span,
+                        atom_at,
                         format!(
                             "{what} on the tag `{}` is never true: tags are strings",
                             atom.attribute
@@ -169,11 +169,11 @@ fn schema_and_types(cx: &mut Context<'_>) {
             for kind in kinds {
                 match first.get(&key) {
                     None => {
-                        first.insert(key.clone(), (kind, r, span));
+                        first.insert(key.clone(), (kind, r, k));
                     }
-                    Some((seen, at_rule, at_span)) if *seen != kind => {
+                    Some((seen, at_rule, at_atom)) if *seen != kind => {
                         let source = &cx.policy.sources()[cx.rules[*at_rule].source()];
-                        let l = source.location(at_span.start);
+                        let l = source.location(cx.policy.atom_span(*at_rule, *at_atom).start);
                         let message = format!(
                             "`{}` of the {} is compared with {} here but with {} at {}:{}:{}: one of them is never true",
                             atom.attribute,
@@ -184,7 +184,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                             l.line,
                             l.column
                         );
-                        cx.report(&TYPE_MISMATCH, r, span, message, None);
+                        cx.report(&TYPE_MISMATCH, r, atom_at, message, None);
                         break;
                     }
                     Some(_) => {}
@@ -236,7 +236,7 @@ fn unsatisfiable(cx: &mut Context<'_>, r: usize, rule: &Rule) -> bool {
                 side_name(side)
             ),
         };
-        cx.report(&UNSATISFIABLE, r, rule.span(), message, None);
+        cx.report(&UNSATISFIABLE, r, At::Rule, message, None);
     }
     both
 }
@@ -261,7 +261,7 @@ fn breadth(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         cx.report(
             &GRANT_TO_EVERYONE,
             r,
-            rule.span(),
+            At::Rule,
             "this grant applies to every identity".into(),
             Some("if intended, say so with `@allow(\"grant-to-everyone\")`".into()),
         );
@@ -270,7 +270,7 @@ fn breadth(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         cx.report(
             &GRANT_TO_EVERYTHING,
             r,
-            rule.span(),
+            At::Rule,
             "this grant reaches every resource, including every one added later".into(),
             Some("if intended, say so with `@allow(\"grant-to-everything\")`".into()),
         );
@@ -278,7 +278,8 @@ fn breadth(cx: &mut Context<'_>, r: usize, rule: &Rule) {
 }
 
 fn globs(cx: &mut Context<'_>, r: usize, rule: &Rule) {
-    for (_, atom, span) in rule.sided_atoms() {
+    for (k, (_, atom)) in rule.sided_atoms().into_iter().enumerate() {
+        let atom_at = At::Atom(k);
         if let Test::Like(g) = &atom.test {
             let pieces = g.pieces();
             let wild = pieces
@@ -295,7 +296,7 @@ fn globs(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 cx.report(
                     &GLOB_WITHOUT_WILDCARD,
                     r,
-                    span,
+                    atom_at,
                     format!("`~` without `*` or `?` matches only `{text}`"),
                     Some(format!(
                         "write `{} = {}`",
@@ -329,7 +330,8 @@ fn personal_and_residue(cx: &mut Context<'_>, r: usize, rule: &Rule) {
     let (status, _) = cx.options.status();
     let status = status.to_string();
     let mut residue_seen: Vec<Attribute> = Vec::new();
-    for ((side, atom, span), positive) in atoms.iter().zip(polarity.iter()) {
+    for (k, ((side, atom), positive)) in atoms.iter().zip(polarity.iter()).enumerate() {
+        let atom_at = At::Atom(k);
         if *side != Side::Identity || !positive {
             continue;
         }
@@ -338,7 +340,7 @@ fn personal_and_residue(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 cx.report(
                     &PERSONAL_GRANT,
                     r,
-                    *span,
+                    atom_at,
                     format!("this grant is keyed on one person (`{}`): the access will not follow them through a move", atom.attribute),
                     Some("grant to a role, group or department instead".into()),
                 );
@@ -354,7 +356,7 @@ fn personal_and_residue(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 cx.report(
                     &MOVER_RESIDUE,
                     r,
-                    *span,
+                    atom_at,
                     format!("the SCIM mapping never writes `{}`: a mover keeps the access it grants", atom.attribute),
                     Some("map the attribute from the identity provider (`--mapping`), or key the grant on one it writes".into()),
                 );
@@ -454,7 +456,7 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 cx.report(
                     &DUPLICATE_RULE,
                     r,
-                    rule.span(),
+                    At::Rule,
                     message,
                     Some(format!(
                         "remove one of `{}` and `{}`",
@@ -474,7 +476,7 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
             cx.report(
                 &REDUNDANT_GRANT,
                 r,
-                rule.span(),
+                At::Rule,
                 message,
                 Some("remove it, or narrow the other grant if this one says what was meant".into()),
             );
@@ -492,7 +494,7 @@ fn redundant_overridden_duplicate(cx: &mut Context<'_>, r: usize, rule: &Rule) {
                 "`{}` applies wherever this grant does (deny overrides grant): it can never allow anything",
                 deny.id(d as usize)
             );
-            cx.report(&OVERRIDDEN_GRANT, r, rule.span(), message, None);
+            cx.report(&OVERRIDDEN_GRANT, r, At::Rule, message, None);
             break;
         }
     }
@@ -578,7 +580,7 @@ fn leaver_gap(cx: &mut Context<'_>, r: usize, rule: &Rule) {
             let help = format!(
                 "deny everyone not active, for example `@id(\"leavers\") {status} != {active} denies *;`"
             );
-            cx.report(&LEAVER_GAP, r, rule.span(), message, Some(help));
+            cx.report(&LEAVER_GAP, r, At::Rule, message, Some(help));
             if let Some(last) = cx.out.last_mut() {
                 last.witness = Some((
                     crate::entity::Identity::from_entity(i.clone()),
@@ -598,7 +600,8 @@ fn deny_when_absent(cx: &mut Context<'_>, r: usize, rule: &Rule) {
     };
     let (status, _) = cx.options.status();
     let mut reported: Vec<(Side, Attribute)> = Vec::new();
-    for (side, atom, span) in rule.sided_atoms() {
+    for (k, (side, atom)) in rule.sided_atoms().into_iter().enumerate() {
+        let atom_at = At::Atom(k);
         if !schema.declares(side) || reported.contains(&(side, atom.attribute.clone())) {
             continue;
         }
@@ -642,7 +645,7 @@ fn deny_when_absent(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         cx.report(
             &DENY_WHEN_ABSENT,
             r,
-            span,
+            atom_at,
             format!(
                 "`{}` is not required by the schema: this deny also applies to {everyone} lacking it",
                 atom.attribute

@@ -372,7 +372,11 @@ pub fn lint(policy: &Policy, options: &LintOptions) -> Vec<Finding> {
                 return None;
             }
             let origin = policy.sources().get(rule.source())?.clone();
-            let location = origin.location(r.span.start);
+            let span = match r.at {
+                At::Rule => rule.span(),
+                At::Atom(k) => policy.atom_span(r.rule, k),
+            };
+            let location = origin.location(span.start);
             Some(Finding {
                 lint: r.lint,
                 level,
@@ -380,7 +384,7 @@ pub fn lint(policy: &Policy, options: &LintOptions) -> Vec<Finding> {
                 help: r.help,
                 rule_id: rule.id(r.rule).to_string(),
                 origin,
-                span: r.span,
+                span,
                 location,
                 witness: r.witness,
             })
@@ -399,13 +403,24 @@ pub fn lint(policy: &Policy, options: &LintOptions) -> Vec<Finding> {
 }
 
 /// A finding before levels and `@allow` are applied.
+/// Where in its rule a finding points: the whole rule, or one atom (by its place in
+/// `ir::Rule::sided_atoms`, found in the source only for the findings reported).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At {
+    /// The rule.
+    Rule,
+    /// The atom at this place.
+    Atom(usize),
+}
+
 pub(crate) struct RawFinding {
     /// A request that shows the finding (`leaver-gap`).
     pub(crate) witness: Option<(crate::entity::Identity, crate::entity::Resource)>,
     pub(crate) lint: &'static Lint,
     /// The rule's position in the policy.
     pub(crate) rule: usize,
-    pub(crate) span: Span,
+    /// Where in the rule.
+    pub(crate) at: At,
     pub(crate) message: String,
     pub(crate) help: Option<String>,
 }

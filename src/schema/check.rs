@@ -34,10 +34,11 @@ impl Policy {
     /// ```
     pub fn check_against(&self, schema: &Schema) -> Vec<PolicyDiagnostic> {
         let mut problems = Vec::new();
-        for rule in self.ir_rules() {
+        for (r, rule) in self.ir_rules().iter().enumerate() {
             let source = &self.sources()[rule.source()];
-            for (side, atom, span) in rule.sided_atoms() {
+            for (k, (side, atom)) in rule.sided_atoms().into_iter().enumerate() {
                 for p in atom_problems(schema, side, atom) {
+                    let span = self.atom_span(r, k);
                     problems.push(PolicyDiagnostic::new(p.code, source, span, p.message));
                 }
             }

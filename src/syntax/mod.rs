@@ -24,7 +24,7 @@ use pest::Parser as _;
 use crate::error::{Error, PolicyDiagnostic};
 use crate::lexical::BOM;
 use crate::limits::Limits;
-use crate::source::Source;
+use crate::source::{Source, Span};
 use build::Builder;
 
 /// The pest parser, private so that no pest type leaks through the public API.
@@ -292,6 +292,22 @@ pub(crate) fn parse_pieces<T: Send>(
     }
     done.sort_unstable_by_key(|(u, _)| *u);
     Some(done.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Parses again the one rule that stands at `span` of `source` (a rule of a compiled
+/// policy: it parsed there before), with spans in the whole source. `None` when the
+/// span holds anything else.
+pub(crate) fn parse_rule_at(
+    source: &Source,
+    limits: &Limits,
+    span: Span,
+) -> Option<crate::syntax::ast::Rule> {
+    let end = span.end.min(source.text.len());
+    let (mut parsed, value_errors) = parse_range(source, limits, span.start.min(end), end);
+    if !parsed.errors.is_empty() || !value_errors.is_empty() || parsed.rules.len() != 1 {
+        return None;
+    }
+    parsed.rules.pop().map(|(_, rule)| rule)
 }
 
 /// Parses `text[start..end]` (which ends at a rule boundary, or the end of the text):
