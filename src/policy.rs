@@ -183,8 +183,8 @@ impl Policy {
     /// problem, a duplicate id, a limit): the caller compiles the usual way, which finds
     /// and reports every problem.
     fn compile_in_pieces(sources: &[Source], limits: &Limits) -> Option<Policy> {
-        let pieces = syntax::parse_pieces(sources, limits, |k, parsed| {
-            check::check_piece(sources, k, &parsed).ok()
+        let pieces = syntax::parse_pieces(sources, limits, |interner, k, parsed| {
+            check::check_piece(sources, k, &parsed, interner).ok()
         })?;
         let count: usize = pieces.iter().map(Vec::len).sum();
         if count > limits.max_rules {

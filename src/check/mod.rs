@@ -45,17 +45,21 @@ pub(crate) fn check_source(
 
 /// Checks one piece of a source (the compile's fast path, `syntax::parse_pieces`): only
 /// written ids are compared (within the piece: the caller finds duplicates across
-/// pieces, and written ids that take a positional `rule-N`).
+/// pieces, and written ids that take a positional `rule-N`). Strings are shared through
+/// `interner`, which the worker keeps from piece to piece.
 pub(crate) fn check_piece(
     sources: &[Source],
     source_index: usize,
     parsed: &Parsed,
+    interner: &mut Interner,
 ) -> Result<Vec<ir::Rule>, Vec<PolicyDiagnostic>> {
     let mut checker = Checker {
         defer_positional_ids: true,
+        interner: std::mem::take(interner),
         ..Checker::default()
     };
     checker.source(sources, source_index, parsed, 0);
+    *interner = std::mem::take(&mut checker.interner);
     checker.finish()
 }
 
@@ -173,8 +177,9 @@ impl Checker {
 /// Shares one allocation among equal attribute names and string values of a policy,
 /// so that 100 000 rules naming `role` hold one `"role"`.
 #[derive(Default)]
-struct Interner {
+pub(crate) struct Interner {
     strings: FxHashSet<Arc<str>>,
+    attributes: FxHashSet<Arc<Attribute>>,
 }
 
 impl Interner {
@@ -188,11 +193,16 @@ impl Interner {
         }
     }
 
-    fn attribute(&mut self, a: &Attribute) -> Attribute {
-        match a {
+    fn attribute(&mut self, a: &Attribute) -> Arc<Attribute> {
+        if let Some(shared) = self.attributes.get(a) {
+            return shared.clone();
+        }
+        let shared = Arc::new(match a {
             Attribute::Name(n) => Attribute::Name(self.intern(n)),
             Attribute::Tag(k) => Attribute::Tag(self.intern(k)),
-        }
+        });
+        self.attributes.insert(shared.clone());
+        shared
     }
 
     fn literal(&mut self, l: &Literal) -> Literal {

@@ -515,18 +515,22 @@ enum Keys {
 fn options(expr: &Expr, side: usize, keys: Keys, out: &mut Vec<Vec<Key>>) {
     match expr {
         Expr::Atom(a) => match &a.test {
-            Test::Eq(l) => out.push(vec![Key::Eq(side, a.attribute.clone(), l.clone())]),
+            Test::Eq(l) => out.push(vec![Key::Eq(
+                side,
+                Attribute::clone(&a.attribute),
+                l.clone(),
+            )]),
             Test::In(ls) => {
                 // Linear: a list of 10 000 values must not cost 10 000² comparisons.
                 let mut seen: FxHashSet<&Literal> = FxHashSet::default();
                 let keys = ls
                     .iter()
                     .filter(|l| seen.insert(l))
-                    .map(|l| Key::Eq(side, a.attribute.clone(), l.clone()))
+                    .map(|l| Key::Eq(side, Attribute::clone(&a.attribute), l.clone()))
                     .collect();
                 out.push(keys);
             }
-            Test::Has => out.push(vec![Key::Present(side, a.attribute.clone())]),
+            Test::Has => out.push(vec![Key::Present(side, Attribute::clone(&a.attribute))]),
             Test::Like(glob) if keys == Keys::WithPrefixesAndRanges => {
                 let prefix: String = glob
                     .pieces()
@@ -537,11 +541,20 @@ fn options(expr: &Expr, side: usize, keys: Keys, out: &mut Vec<Vec<Key>>) {
                     })
                     .collect();
                 if !prefix.is_empty() {
-                    out.push(vec![Key::Prefix(side, a.attribute.clone(), prefix.into())]);
+                    out.push(vec![Key::Prefix(
+                        side,
+                        Attribute::clone(&a.attribute),
+                        prefix.into(),
+                    )]);
                 }
             }
             Test::Range { lo, hi } if keys == Keys::WithPrefixesAndRanges => {
-                out.push(vec![Key::Range(side, a.attribute.clone(), *lo, *hi)]);
+                out.push(vec![Key::Range(
+                    side,
+                    Attribute::clone(&a.attribute),
+                    *lo,
+                    *hi,
+                )]);
             }
             _ => {}
         },

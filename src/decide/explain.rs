@@ -81,7 +81,7 @@ pub(crate) fn unknowns_of(
             if seen.insert((side, &atom.attribute, cause)) {
                 out.push(UnknownAttribute {
                     side,
-                    attribute: atom.attribute.clone(),
+                    attribute: Attribute::clone(&atom.attribute),
                     cause,
                 });
             }
@@ -506,7 +506,7 @@ fn explain_atom(atom: &Atom, negated: bool, entity: &Entity) -> AtomExplanation 
     };
     AtomExplanation {
         written: written_form(atom, negated),
-        attribute: atom.attribute.clone(),
+        attribute: Attribute::clone(&atom.attribute),
         truth,
         seen,
     }

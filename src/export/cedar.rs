@@ -458,7 +458,7 @@ impl Writer<'_> {
 
     fn atom(&mut self, out: &mut String, atom: &Atom, var: Var, certain: bool) {
         let v = var.name();
-        let (has, access) = match &atom.attribute {
+        let (has, access) = match &*atom.attribute {
             Attribute::Tag(k) => {
                 let mut key = String::new();
                 push_string(&mut key, k);
@@ -476,7 +476,7 @@ impl Writer<'_> {
             }
         };
         let attribute = || atom.attribute.to_string();
-        let is_set = matches!(&atom.attribute, Attribute::Name(n) if self.options.set_attributes.contains(&**n));
+        let is_set = matches!(&*atom.attribute, Attribute::Name(n) if self.options.set_attributes.contains(&**n));
         // Refused before anything else, on set attributes too (see the module docs).
         let mixed = match &atom.test {
             Test::In(ls) => mixed_types(ls),

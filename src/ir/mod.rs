@@ -43,8 +43,9 @@ pub enum Test {
 /// A single comparison on one attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Atom {
-    /// The attribute tested.
-    pub attribute: Attribute,
+    /// The attribute tested, shared by every atom of the policy that tests it (8 bytes
+    /// here instead of 24: atoms are many, attributes few).
+    pub attribute: Arc<Attribute>,
     /// The test.
     pub test: Test,
 }
@@ -160,3 +161,9 @@ impl Rule {
         atoms
     }
 }
+
+// A policy keeps one rule per written rule and an expression node per atom: their sizes
+// are most of its memory (docs/PERFORMANCE.md, issue 12).
+const _: () = assert!(std::mem::size_of::<Atom>() == 32);
+const _: () = assert!(std::mem::size_of::<Expr>() == 32);
+const _: () = assert!(std::mem::size_of::<Rule>() == 112);

@@ -145,7 +145,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                 Test::Like(_) => vec![LiteralKind::Str],
                 Test::Range { .. } | Test::EmptyRange => vec![LiteralKind::Int],
             };
-            if let Attribute::Tag(_) = atom.attribute {
+            if let Attribute::Tag(_) = *atom.attribute {
                 if let Some(kind) = kinds.iter().find(|k| **k != LiteralKind::Str) {
                     let what = match (&atom.test, kind) {
                         (Test::Range { .. } | Test::EmptyRange, _) => "an ordering",
@@ -165,7 +165,7 @@ fn schema_and_types(cx: &mut Context<'_>) {
                 }
                 continue;
             }
-            let key = (side as u8, atom.attribute.clone());
+            let key = (side as u8, Attribute::clone(&atom.attribute));
             for kind in kinds {
                 match first.get(&key) {
                     None => {
@@ -335,7 +335,7 @@ fn personal_and_residue(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         if *side != Side::Identity || !positive {
             continue;
         }
-        if let Attribute::Name(name) = &atom.attribute {
+        if let Attribute::Name(name) = &*atom.attribute {
             if PERSONAL.contains(&&**name) && matches!(atom.test, Test::Eq(_) | Test::In(_)) {
                 cx.report(
                     &PERSONAL_GRANT,
@@ -347,12 +347,12 @@ fn personal_and_residue(cx: &mut Context<'_>, r: usize, rule: &Rule) {
             }
         }
         if let Some(mapped) = cx.options.mapped() {
-            let unwritten = match &atom.attribute {
+            let unwritten = match &*atom.attribute {
                 Attribute::Name(n) => &**n != "id" && !mapped.contains(&**n) && **n != *status,
                 Attribute::Tag(_) => true,
             };
             if unwritten && !residue_seen.contains(&atom.attribute) {
-                residue_seen.push(atom.attribute.clone());
+                residue_seen.push(Attribute::clone(&atom.attribute));
                 cx.report(
                     &MOVER_RESIDUE,
                     r,
@@ -602,7 +602,7 @@ fn deny_when_absent(cx: &mut Context<'_>, r: usize, rule: &Rule) {
     let mut reported: Vec<(Side, Attribute)> = Vec::new();
     for (k, (side, atom)) in rule.sided_atoms().into_iter().enumerate() {
         let atom_at = At::Atom(k);
-        if !schema.declares(side) || reported.contains(&(side, atom.attribute.clone())) {
+        if !schema.declares(side) || reported.contains(&(side, Attribute::clone(&atom.attribute))) {
             continue;
         }
         let Some(declared) = schema.declared(side, &atom.attribute) else {
@@ -628,12 +628,12 @@ fn deny_when_absent(cx: &mut Context<'_>, r: usize, rule: &Rule) {
         if !flips {
             continue;
         }
-        reported.push((side, atom.attribute.clone()));
+        reported.push((side, Attribute::clone(&atom.attribute)));
         let everyone = match side {
             Side::Identity => "every identity",
             Side::Resource => "every resource",
         };
-        let is_status = matches!(&atom.attribute, Attribute::Name(n) if **n == *status);
+        let is_status = matches!(&*atom.attribute, Attribute::Name(n) if **n == *status);
         let help = if is_status {
             "intended (fail closed)? `@allow(\"deny-when-absent\")` it".to_string()
         } else {

@@ -43,7 +43,7 @@ impl Domain {
         let mut seen: BTreeMap<Attribute, Seen> = BTreeMap::new();
         for e in exprs {
             e.for_each_atom(&mut |atom| {
-                let s = seen.entry(atom.attribute.clone()).or_default();
+                let s = seen.entry(Attribute::clone(&atom.attribute)).or_default();
                 let mut literal = |l: &Literal| match l {
                     Literal::Str(v) => s.strings.push(v.to_string()),
                     Literal::Int(i) => {

@@ -218,16 +218,18 @@ pub(crate) const PIECE_BYTES: usize = 128 * 1024;
 /// The fast path of a compile: parses every source in pieces of about [`PIECE_BYTES`]
 /// (split at rule boundaries) on the cores (policies of at least [`PARALLEL_MIN_BYTES`]),
 /// and hands each piece to
-/// `each(source index, piece)` on the worker that parsed it, so that its syntax trees are
-/// dropped as soon as `each` has used them; returns what `each` made, in source order.
+/// `each(worker state, source index, piece)` on the worker that parsed it, so that its
+/// syntax trees are dropped as soon as `each` has used them; returns what `each` made,
+/// in source order. Each worker has a state of its own (`S::default()`), kept from piece
+/// to piece.
 ///
 /// `None` as soon as any piece has a problem (or `each` returns `None`): the caller then
 /// parses the usual way, which reports every problem in order. A piece's rule ordinals
 /// count from 0 within the piece.
-pub(crate) fn parse_pieces<T: Send>(
+pub(crate) fn parse_pieces<S: Default, T: Send>(
     sources: &[Source],
     limits: &Limits,
-    each: impl Fn(usize, Parsed) -> Option<T> + Sync,
+    each: impl Fn(&mut S, usize, Parsed) -> Option<T> + Sync,
 ) -> Option<Vec<T>> {
     let mut units: Vec<(usize, usize, usize)> = Vec::new();
     for (k, source) in sources.iter().enumerate() {
@@ -252,6 +254,7 @@ pub(crate) fn parse_pieces<T: Send>(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
     let work = || {
+        let mut state = S::default();
         let mut done = Vec::new();
         loop {
             let u = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -263,7 +266,7 @@ pub(crate) fn parse_pieces<T: Send>(
             }
             let (parsed, value_errors) = parse_range(&sources[k], limits, a, b);
             let made = (parsed.errors.is_empty() && value_errors.is_empty())
-                .then(|| each(k, parsed))
+                .then(|| each(&mut state, k, parsed))
                 .flatten();
             match made {
                 Some(t) => done.push((u, t)),
