@@ -33,26 +33,19 @@ pub(crate) enum RuleId {
 impl RuleId {
     /// The id of the rule at `index` (from 0) that has no `@id`: `rule-{index + 1}`.
     pub(crate) fn positional(index: usize) -> RuleId {
+        let prefix = POSITIONAL_PREFIX.len();
         let mut bytes = [0u8; INLINE];
-        bytes[..POSITIONAL_PREFIX.len()].copy_from_slice(POSITIONAL_PREFIX.as_bytes());
-        let mut digits = [0u8; 20];
+        bytes[..prefix].copy_from_slice(POSITIONAL_PREFIX.as_bytes());
         let mut n = index.saturating_add(1);
-        let mut k = digits.len();
-        loop {
-            k -= 1;
-            digits[k] = b'0' + (n % 10) as u8;
+        // Digits past the room inline are dropped (17 of them: unreachable in practice).
+        let digits = (n.ilog10() as usize + 1).min(INLINE - prefix);
+        for place in bytes[prefix..prefix + digits].iter_mut().rev() {
+            *place = b'0' + (n % 10) as u8;
             n /= 10;
-            if n == 0 || k == 0 {
-                break;
-            }
         }
-        let digits = &digits[k..];
-        let len = (POSITIONAL_PREFIX.len() + digits.len()).min(INLINE);
-        bytes[POSITIONAL_PREFIX.len()..len]
-            .copy_from_slice(&digits[..len - POSITIONAL_PREFIX.len()]);
-        // INVARIANT: len <= INLINE < 256.
+        // INVARIANT: prefix + digits <= INLINE < 256.
         RuleId::Positional {
-            len: len as u8,
+            len: (prefix + digits) as u8,
             bytes,
         }
     }
