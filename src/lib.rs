@@ -38,6 +38,12 @@
 // One stage or shared concept per module; each stage imports only earlier stages and the
 // shared vocabulary (`lexical`, `source`, `vocabulary`, `value`, `diagnostics`).
 // docs/ARCHITECTURE.md has the table of imports.
+// pest is used without its `std` feature, whose per-rule-call stack probe was about a
+// tenth of compile time: the prescan's nesting limit (`Limits::max_nesting`, checked
+// before pest runs) already bounds the parser's recursion on every target. The parser
+// pest_derive generates then names `alloc`.
+extern crate alloc;
+
 mod check;
 pub mod claims;
 mod compile;
