@@ -239,17 +239,14 @@ pub(crate) fn parse_pieces<S: Default, T: Send>(
         } else {
             0
         };
-        prescan::check_nesting(source, start, limits.effective_max_nesting()).ok()?;
+        let bounds =
+            prescan::checked_pieces(source, start, PIECE_BYTES, limits.effective_max_nesting())
+                .ok()?;
         let mut from = start;
-        while text.len() - from >= PIECE_BYTES * 2 {
-            let bound = prescan::rule_end_after(text, from, from + PIECE_BYTES);
-            if bound <= from || bound >= text.len() {
-                break;
-            }
+        for bound in bounds {
             units.push((k, from, bound));
             from = bound;
         }
-        units.push((k, from, text.len()));
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);

@@ -113,12 +113,7 @@ pub(super) fn check_nesting(
             Token::Open => {
                 depth += 1;
                 if depth > max_nesting {
-                    return Err(Box::new(PolicyDiagnostic::new(
-                        Code::TooDeep,
-                        source,
-                        Span::new(s, e),
-                        format!("conditions are nested deeper than {max_nesting} levels"),
-                    )));
+                    return Err(too_deep(source, Span::new(s, e), max_nesting));
                 }
             }
             Token::Close => depth = depth.saturating_sub(1),
@@ -126,6 +121,56 @@ pub(super) fn check_nesting(
         }
     }
     Ok(())
+}
+
+/// [`check_nesting`] and the split of `text[start..]` into pieces of about `piece_bytes`
+/// at rule ends, in one pass of the lexer: the piece bounds after `start`, the last one
+/// the end of the text. A source shorter than two pieces is one piece.
+pub(super) fn checked_pieces(
+    source: &Source,
+    start: usize,
+    piece_bytes: usize,
+    max_nesting: usize,
+) -> Result<Vec<usize>, Box<PolicyDiagnostic>> {
+    let text: &str = &source.text;
+    let mut bounds = Vec::new();
+    let mut from = start;
+    let mut splitting = text.len() - from >= piece_bytes.saturating_mul(2);
+    let mut depth = 0usize;
+    for (token, s, e) in Lexer::new(text, start) {
+        match token {
+            Token::Open => {
+                depth += 1;
+                if depth > max_nesting {
+                    return Err(too_deep(source, Span::new(s, e), max_nesting));
+                }
+            }
+            Token::Close => depth = depth.saturating_sub(1),
+            // The first rule end past a piece's worth of bytes ends the piece, unless it
+            // ends the text or leaves less than two pieces' worth.
+            Token::Semicolon if splitting && e > from + piece_bytes => {
+                if e >= text.len() {
+                    splitting = false;
+                } else {
+                    bounds.push(e);
+                    from = e;
+                    splitting = text.len() - from >= piece_bytes.saturating_mul(2);
+                }
+            }
+            _ => {}
+        }
+    }
+    bounds.push(text.len());
+    Ok(bounds)
+}
+
+fn too_deep(source: &Source, span: Span, max_nesting: usize) -> Box<PolicyDiagnostic> {
+    Box::new(PolicyDiagnostic::new(
+        Code::TooDeep,
+        source,
+        span,
+        format!("conditions are nested deeper than {max_nesting} levels"),
+    ))
 }
 
 /// The spans of the comments in `text[start..]`, in order, as the lexer skips them (the
@@ -164,6 +209,52 @@ mod tests {
             .map(|(t, s, e)| (t, &text[s..e]))
             .collect()
     }
+
+    /// The one-pass split finds the bounds that lexing each piece again finds, and the
+    /// nesting error `check_nesting` finds.
+    #[test]
+    fn checked_pieces_split_like_rule_end_after_and_check_like_check_nesting() {
+        let mut text = String::from("\u{feff}");
+        for i in 0..400 {
+            text.push_str(match i % 4 {
+                0 => "role = \"a;b\" grants *;\n",
+                1 => "# a comment; with a semicolon\n(x = 1 or (y = 2)) denies *;\n",
+                2 => "url = https://a;b // c;\n",
+                _ => "* grants name ~ \"x*;\";",
+            });
+        }
+        let source = Source::new("s", text.clone());
+        let start = BOM_LEN;
+        for piece in [1, 7, 64, 500, 4096, text.len()] {
+            let mut expected = Vec::new();
+            let mut from = start;
+            while text.len() - from >= piece * 2 {
+                let bound = rule_end_after(&text, from, from + piece);
+                if bound <= from || bound >= text.len() {
+                    break;
+                }
+                expected.push(bound);
+                from = bound;
+            }
+            expected.push(text.len());
+            let bounds = checked_pieces(&source, start, piece, 8).expect("nesting 2");
+            assert_eq!(bounds, expected, "pieces of {piece} bytes");
+        }
+        let deep = Source::new(
+            "d",
+            format!(
+                "a = b grants *; {}x = y{} denies *;",
+                "(".repeat(5),
+                ")".repeat(5)
+            ),
+        );
+        let whole = check_nesting(&deep, 0, 4).expect_err("5 > 4");
+        let split = checked_pieces(&deep, 0, 4, 4).expect_err("5 > 4");
+        assert_eq!(whole.span(), split.span());
+        assert!(checked_pieces(&deep, 0, 4, 5).is_ok());
+    }
+
+    const BOM_LEN: usize = '\u{feff}'.len_utf8();
 
     #[test]
     fn comments_start_where_tokens_can() {
