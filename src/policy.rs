@@ -354,6 +354,11 @@ impl Policy {
         }
     }
 
+    /// Whether some rule has an `@id` (when none has, every id is `rule-N`).
+    pub(crate) fn has_written_ids(&self) -> bool {
+        !self.inner.by_id.is_empty()
+    }
+
     /// Where the `atom`-th atom of the rule at position `rule` ([`ir::Rule::sided_atoms`]
     /// order) was written, for diagnostics: the rule is parsed again, as checked rules
     /// keep no per-atom spans. The rule's own span when it cannot be found.
@@ -562,6 +567,8 @@ struct Indexed<'a> {
     /// normalised for its index when it is probed: most policies have none, and a
     /// decision should not carry a second pair of values it does not need).
     delta: Option<&'a Layer>,
+    /// Whether some rule has an `@id` (see [`Applying::written_ids`]).
+    written_ids: bool,
 }
 
 impl<'a> Indexed<'a> {
@@ -591,6 +598,7 @@ impl<'a> Indexed<'a> {
             identity_values: index.normalize(IDENTITY, identity),
             resource_values: index.normalize(RESOURCE, resource),
             delta: layers.delta(),
+            written_ids: policy.has_written_ids(),
         }
     }
 }
@@ -612,6 +620,10 @@ impl Applying for Indexed<'_> {
 
     fn rules(&self) -> &RuleList {
         self.rules
+    }
+
+    fn written_ids(&self) -> bool {
+        self.written_ids
     }
 
     fn entities(&self) -> (&Entity, &Entity) {

@@ -225,6 +225,10 @@ impl Applying for PreparedRequest<'_> {
         self.prepared.policy.ir_rules()
     }
 
+    fn written_ids(&self) -> bool {
+        self.prepared.policy.has_written_ids()
+    }
+
     fn entities(&self) -> (&Entity, &Entity) {
         (self.prepared.identity, self.resource)
     }
