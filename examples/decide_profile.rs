@@ -11,11 +11,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    for n in if sizes.is_empty() { vec![10] } else { sizes } {
+    for n in common::sizes_from_args(&[10]) {
         let policy = common::tenure_compile(n);
         let requests = common::tenure_requests(n);
         let per = |f: &dyn Fn() -> usize| {

@@ -59,6 +59,20 @@ impl SplitMix64 {
 }
 
 /// The number of roles for `n` rules.
+/// The rule counts given on the command line (`1_000_000` allowed), or `default`: for
+/// the profiling examples.
+pub fn sizes_from_args(default: &[usize]) -> Vec<usize> {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        default.to_vec()
+    } else {
+        sizes
+    }
+}
+
 pub fn roles(n: usize) -> usize {
     (n / 4).max(8)
 }
