@@ -6,15 +6,7 @@
 mod common;
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.replace('_', "").parse().ok())
-        .collect();
-    for n in if sizes.is_empty() {
-        vec![10, 100]
-    } else {
-        sizes
-    } {
+    for n in common::sizes_from_args(&[10, 100]) {
         let policy = common::tenure_compile(n);
         let requests = common::tenure_requests(n);
         let (mut denies, mut grants) = (0, 0);
