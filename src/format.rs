@@ -81,7 +81,7 @@ pub fn format(text: &str) -> Result<String, Error> {
     format_source("<policy>", text)
 }
 
-/// As [`format`], with the source name that errors carry (such as the file's path).
+/// As [`format()`], with the source name that errors carry (such as the file's path).
 ///
 /// ```
 /// let err = tenure::format::format_source("p.tenure", "role grants *;").unwrap_err();
@@ -89,7 +89,7 @@ pub fn format(text: &str) -> Result<String, Error> {
 /// ```
 ///
 /// # Errors
-/// As [`format`].
+/// As [`format()`].
 pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
     let source = Source::new(name, text);
     let rules = parse(&source)?;
@@ -118,7 +118,7 @@ pub fn format_source(name: &str, text: &str) -> Result<String, Error> {
 /// ```
 ///
 /// # Errors
-/// As [`format`]: where a comment starts is only defined for text that parses.
+/// As [`format()`]: where a comment starts is only defined for text that parses.
 #[cfg(feature = "unstable")]
 pub fn comments(text: &str) -> Result<Vec<&str>, Error> {
     let source = Source::new("<policy>", text);

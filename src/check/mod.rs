@@ -1,4 +1,4 @@
-//! AST → checked [`ir::Rule`](crate::ir::Rule)s: rule ids, annotations, normalised
+//! AST → checked [`ir::Rule`]s: rule ids, annotations, normalised
 //! conditions. All problems are collected, not only the first.
 
 use rustc_hash::{FxHashMap, FxHashSet};
