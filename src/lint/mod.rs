@@ -402,7 +402,6 @@ pub fn lint(policy: &Policy, options: &LintOptions) -> Vec<Finding> {
     findings
 }
 
-/// A finding before levels and `@allow` are applied.
 /// Where in its rule a finding points: the whole rule, or one atom (by its place in
 /// `ir::Rule::sided_atoms`, found in the source only for the findings reported).
 #[derive(Debug, Clone, Copy)]
@@ -413,6 +412,7 @@ pub(crate) enum At {
     Atom(usize),
 }
 
+/// A finding before levels and `@allow` are applied.
 pub(crate) struct RawFinding {
     /// A request that shows the finding (`leaver-gap`).
     pub(crate) witness: Option<(crate::entity::Identity, crate::entity::Resource)>,

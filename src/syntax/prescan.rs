@@ -107,20 +107,8 @@ pub(super) fn check_nesting(
     start: usize,
     max_nesting: usize,
 ) -> Result<(), Box<PolicyDiagnostic>> {
-    let mut depth = 0usize;
-    for (token, s, e) in Lexer::new(&source.text, start) {
-        match token {
-            Token::Open => {
-                depth += 1;
-                if depth > max_nesting {
-                    return Err(too_deep(source, Span::new(s, e), max_nesting));
-                }
-            }
-            Token::Close => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
+    // One piece: the same pass, never splitting.
+    checked_pieces(source, start, usize::MAX, max_nesting).map(|_| ())
 }
 
 /// [`check_nesting`] and the split of `text[start..]` into pieces of about `piece_bytes`
@@ -148,7 +136,7 @@ pub(super) fn checked_pieces(
             Token::Close => depth = depth.saturating_sub(1),
             // The first rule end past a piece's worth of bytes ends the piece, unless it
             // ends the text or leaves less than two pieces' worth.
-            Token::Semicolon if splitting && e > from + piece_bytes => {
+            Token::Semicolon if splitting && e > from.saturating_add(piece_bytes) => {
                 if e >= text.len() {
                     splitting = false;
                 } else {
@@ -210,10 +198,10 @@ mod tests {
             .collect()
     }
 
-    /// The one-pass split finds the bounds that lexing each piece again finds, and the
-    /// nesting error `check_nesting` finds.
+    /// The one-pass split finds the bounds that lexing each piece again finds, and
+    /// refuses the first parenthesis past the limit, as `check_nesting` does.
     #[test]
-    fn checked_pieces_split_like_rule_end_after_and_check_like_check_nesting() {
+    fn checked_pieces_split_like_rule_end_after_and_refuse_deep_nesting() {
         let mut text = String::from("\u{feff}");
         for i in 0..400 {
             text.push_str(match i % 4 {
@@ -248,9 +236,12 @@ mod tests {
                 ")".repeat(5)
             ),
         );
+        // The fifth `(` (offset 20) is one level too deep, split or not.
+        let fifth = Span::new(20, 21);
         let whole = check_nesting(&deep, 0, 4).expect_err("5 > 4");
         let split = checked_pieces(&deep, 0, 4, 4).expect_err("5 > 4");
-        assert_eq!(whole.span(), split.span());
+        assert_eq!((whole.span(), split.span()), (fifth, fifth));
+        assert!(check_nesting(&deep, 0, 5).is_ok());
         assert!(checked_pieces(&deep, 0, 4, 5).is_ok());
     }
 
