@@ -1,21 +1,33 @@
 //! Times `Policy::compile` on the benchmark workload (`benches/common`), for profiling:
-//! `cargo run --release --example compile_profile -- 100000`.
+//! `cargo run --release --example compile_profile -- 100000 [FILES]`. With `FILES`, the
+//! same rules are compiled as that many sources (`Policy::compile_sources`), as the
+//! `recompile/tenure_full` bench does with 1 000.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let files: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1).max(1);
     let text = common::tenure_policy(n);
+    let lines: Vec<&str> = text.lines().collect();
+    let sources: Vec<(String, String)> = lines
+        .chunks(n.div_ceil(files).max(1))
+        .enumerate()
+        .map(|(k, chunk)| (format!("policy-{k:04}.tenure"), chunk.join("\n")))
+        .collect();
     let mut best = std::time::Duration::MAX;
     for _ in 0..7 {
         let started = std::time::Instant::now();
-        let policy = tenure::Policy::compile(&text).expect("the workload compiles");
+        let policy = if files == 1 {
+            tenure::Policy::compile(&text)
+        } else {
+            tenure::Policy::compile_sources(sources.iter().map(|(n, t)| (n, t)))
+        }
+        .expect("the workload compiles");
         best = best.min(started.elapsed());
         drop(policy);
     }
-    println!("compile {n} rules: best of 7 {best:?}");
+    println!("compile {n} rules in {files} source(s): best of 7 {best:?}");
 }

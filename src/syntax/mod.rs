@@ -212,8 +212,10 @@ pub(crate) fn parse_source_in_chunks(
 }
 
 /// Pieces of a source parsed on their own by [`parse_pieces`]: about this many bytes,
-/// split at rule boundaries.
-pub(crate) const PIECE_BYTES: usize = 128 * 1024;
+/// split at rule boundaries. Small enough that pest's token queue for a piece stays in
+/// the core's cache (100 000 rules in one source: 128 KiB pieces compiled in 358–405 ms,
+/// 16 KiB pieces in 336–353 ms, five alternating runs of `compile_profile` each).
+pub(crate) const PIECE_BYTES: usize = 16 * 1024;
 
 /// The fast path of a compile: parses every source in pieces of about [`PIECE_BYTES`]
 /// (split at rule boundaries) on the cores (policies of at least [`PARALLEL_MIN_BYTES`]),
