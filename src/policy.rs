@@ -10,9 +10,8 @@ use crate::compile::layers::{Layer, Layers};
 use crate::compile::layout::SideValues;
 use crate::compile::{Candidates, IndexStats, IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
-use crate::decide::eval::Outcome;
 use crate::decide::explain::{self, Explanation, Scope};
-use crate::decide::{self, Applying, Linear};
+use crate::decide::{self, Applying, Linear, Sink};
 use crate::diagnostics::Code;
 use crate::entity::{Entity, Identity, Resource};
 use crate::error::{Error, PolicyDiagnostic};
@@ -387,7 +386,7 @@ impl Policy {
         resource: &Entity,
     ) -> Vec<u32> {
         let mut found = Vec::new();
-        let _ = Indexed::new(self, identity, resource).for_each_applying(effect, &mut |r, _| {
+        let _ = Indexed::new(self, identity, resource).for_each_applying_of(effect, &mut |r, _| {
             found.push(r);
             ControlFlow::Continue(())
         });
@@ -574,16 +573,11 @@ struct Indexed<'a> {
 impl<'a> Indexed<'a> {
     /// The delta layer's part of [`Applying::for_each_applying`], out of line.
     #[inline(never)]
-    fn delta_applying(
-        &self,
-        delta: &Layer,
-        effect: Effect,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn delta_applying(&self, delta: &Layer, sink: &mut impl Sink) -> ControlFlow<()> {
         let index = delta.index();
         let identity = index.normalize(IDENTITY, self.identity);
         let resource = index.normalize(RESOURCE, self.resource);
-        delta.for_each_applying(effect, &identity, &resource, f)
+        delta.for_each_applying(&identity, &resource, sink)
     }
 
     #[inline]
@@ -605,15 +599,11 @@ impl<'a> Indexed<'a> {
 
 impl Applying for Indexed<'_> {
     #[inline]
-    fn for_each_applying(
-        &self,
-        effect: Effect,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn for_each_applying(&self, sink: &mut impl Sink) -> ControlFlow<()> {
         let (identity, resource) = (&self.identity_values, &self.resource_values);
-        self.base.for_each_applying(effect, identity, resource, f)?;
+        self.base.for_each_applying(identity, resource, sink)?;
         match self.delta {
-            Some(delta) => self.delta_applying(delta, effect, f),
+            Some(delta) => self.delta_applying(delta, sink),
             None => ControlFlow::Continue(()),
         }
     }

@@ -17,7 +17,7 @@ use crate::compile::layout::{SettledValues, SideValues};
 use crate::compile::{IDENTITY, RESOURCE};
 use crate::decide::decision::Decision;
 use crate::decide::eval::{self, Outcome, Truth};
-use crate::decide::{self, Applying};
+use crate::decide::{self, Applying, Sink};
 use crate::entity::{Entity, Identity, Resource};
 use crate::ir;
 use crate::policy::Policy;
@@ -129,37 +129,40 @@ impl<'a> PreparedLayer<'a> {
     /// As [`Applying::for_each_applying`], for this layer's rules and a resource
     /// normalised for its index.
     #[inline]
-    fn for_each_applying<'v>(
+    fn for_each_applying<'v, S: Sink>(
         &'v self,
-        effect: Effect,
         resource: &SideValues<'v>,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+        sink: &mut S,
     ) -> ControlFlow<()> {
         let layer = self.layer;
         let index = layer.index();
         let programs = index.programs();
-        let mut prepared = |r: u32, who: Truth| {
+        let prepared = |sink: &mut S, effect: Effect, r: u32, who: Truth| {
             let what = programs.what(r, resource);
             match (eval::combine(effect, who, what), layer.position(r)) {
                 (Outcome::NotApplied, _) | (_, None) => ControlFlow::Continue(()),
-                (outcome, Some(position)) => f(position, outcome),
+                (outcome, Some(position)) => sink.applies(effect, position, outcome),
             }
         };
-        match effect {
-            Effect::Deny => {
-                for &(r, who) in &self.denies {
-                    prepared(r, who)?;
-                }
-            }
-            Effect::Grant => {
-                for &r in &self.grants {
-                    prepared(r, Truth::True)?;
-                }
+        if sink.wants(Effect::Deny) {
+            for &(r, who) in &self.denies {
+                prepared(sink, Effect::Deny, r, who)?;
             }
         }
+        for &r in &self.grants {
+            if !sink.wants(Effect::Grant) {
+                break;
+            }
+            prepared(sink, Effect::Grant, r, Truth::True)?;
+        }
         let identity = &self.identity_values;
-        index.for_each_candidate_on_side(RESOURCE, effect, resource, &mut |id| {
-            layer.evaluate(id, identity, resource, f)
+        index.for_each_candidate_on_side_of::<true, true>(RESOURCE, resource, &mut |effect, id| {
+            if !sink.wants(effect) {
+                return ControlFlow::Continue(());
+            }
+            layer.evaluate(id, identity, resource, &mut |r, outcome| {
+                sink.applies(effect, r, outcome)
+            })
         })
     }
 }
@@ -208,15 +211,11 @@ struct PreparedRequest<'r> {
 
 impl Applying for PreparedRequest<'_> {
     #[inline]
-    fn for_each_applying(
-        &self,
-        effect: Effect,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn for_each_applying(&self, sink: &mut impl Sink) -> ControlFlow<()> {
         let p = self.prepared;
-        p.base.for_each_applying(effect, &self.base_values, f)?;
+        p.base.for_each_applying(&self.base_values, sink)?;
         match (&p.delta, &self.delta_values) {
-            (Some(delta), Some(values)) => delta.for_each_applying(effect, values, f),
+            (Some(delta), Some(values)) => delta.for_each_applying(values, sink),
             _ => ControlFlow::Continue(()),
         }
     }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use super::layout::SlotValues;
 use super::Index;
 use crate::decide::eval::Outcome;
+use crate::decide::Sink;
 use crate::ir::RuleList;
 use crate::vocabulary::Effect;
 
@@ -47,20 +48,25 @@ impl Layer {
         }
     }
 
-    /// Calls `f(position, outcome)` for the layer's rules of `effect` that apply to the
-    /// request (values normalised by [`Index::normalize`] of this layer's index), as
-    /// [`Applying::for_each_applying`](crate::decide::Applying::for_each_applying) asks.
+    /// Reports the layer's rules that apply to the request (values normalised by
+    /// [`Index::normalize`] of this layer's index) to `sink`, by policy position, as
+    /// [`Applying::for_each_applying`](crate::decide::Applying::for_each_applying) asks:
+    /// one walk over the request for both effects.
     #[inline]
     pub(crate) fn for_each_applying<'a>(
         &self,
-        effect: Effect,
         identity: &impl SlotValues<'a>,
         resource: &impl SlotValues<'a>,
-        f: &mut impl FnMut(u32, Outcome) -> ControlFlow<()>,
+        sink: &mut impl Sink,
     ) -> ControlFlow<()> {
         self.index
-            .for_each_candidate(effect, identity, resource, &mut |id| {
-                self.evaluate(id, identity, resource, f)
+            .for_each_candidate_of_both(identity, resource, &mut |effect, id| {
+                if !sink.wants(effect) {
+                    return ControlFlow::Continue(());
+                }
+                self.evaluate(id, identity, resource, &mut |r, outcome| {
+                    sink.applies(effect, r, outcome)
+                })
             })
     }
 

@@ -88,30 +88,38 @@ struct PostRange {
 const DIRECT: u32 = 1 << 31;
 
 impl PostRange {
-    /// Calls `f` with each id posted for `effect`.
+    /// Calls `f(effect, id)` with each id posted for the effects asked for (`DENY`,
+    /// `GRANT`), denies first.
     ///
     /// Programs are laid out in posting order, so the rules of a key are usually one run
     /// of adjacent programs; such a range is **direct**: `start..mid` and `mid..end` are
     /// offsets in the program array, walked program by program, and the pool (one more
     /// cache miss) is not read.
     #[inline]
-    fn emit(
+    fn emit<const DENY: bool, const GRANT: bool>(
         &self,
-        effect: Effect,
         pool: &Pool<'_>,
-        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let (from, to) = match effect {
-            Effect::Grant => (self.start & !DIRECT, self.mid),
-            Effect::Deny => (self.mid, self.end),
+        let direct = self.start & DIRECT != 0;
+        let start = self.start & !DIRECT;
+        let mut run = |effect: Effect, from: u32, to: u32| {
+            if !direct {
+                let ids = pool.ids.get(from as usize..to as usize).unwrap_or(&[]);
+                return emit(ids, effect, f);
+            }
+            let mut at = from;
+            while at < to {
+                f(effect, at)?;
+                at += pool.programs.size_at(at).max(1);
+            }
+            ControlFlow::Continue(())
         };
-        if self.start & DIRECT == 0 {
-            return emit(pool.ids.get(from as usize..to as usize).unwrap_or(&[]), f);
+        if DENY {
+            run(Effect::Deny, self.mid, self.end)?;
         }
-        let mut at = from;
-        while at < to {
-            f(at)?;
-            at += pool.programs.size_at(at).max(1);
+        if GRANT {
+            run(Effect::Grant, start, self.mid)?;
         }
         ControlFlow::Continue(())
     }
@@ -322,13 +330,20 @@ impl Intervals {
         max
     }
 
-    /// Calls `f` with the rule of every interval holding `value`.
-    fn stab(&self, value: i64, f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow<()> {
+    /// Calls `f(effect, rule)` with the rule of every interval holding `value`.
+    fn stab(
+        &self,
+        value: i64,
+        effect: Effect,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let end = self.items.partition_point(|&(lo, _, _)| lo <= value);
         if end == 0 {
             return ControlFlow::Continue(());
         }
-        self.visit(1, 0, self.items.len(), end, value, f)
+        self.visit(1, 0, self.items.len(), end, value, &mut |rule| {
+            f(effect, rule)
+        })
     }
 
     fn visit(
@@ -820,6 +835,7 @@ impl Index {
 
     /// Calls `f` with the id of every candidate rule of `effect` for this request,
     /// possibly more than once and in no particular order. Stops early when `f` breaks.
+    #[inline]
     pub(crate) fn for_each_candidate<'a>(
         &self,
         effect: Effect,
@@ -827,9 +843,43 @@ impl Index {
         resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        emit(self.unanchored(effect), f)?;
-        self.probe_side(IDENTITY, effect, identity, f)?;
-        self.probe_side(RESOURCE, effect, resource, f)
+        let f = &mut |_, id| f(id);
+        match effect {
+            Effect::Deny => self.candidates::<true, false>(identity, resource, f),
+            Effect::Grant => self.candidates::<false, true>(identity, resource, f),
+        }
+    }
+
+    /// Calls `f(effect, id)` with every candidate rule of either effect for this
+    /// request, in one walk over the request's values (each key is looked up once for
+    /// both effects; a key's denies come before its grants), possibly more than once
+    /// and in no particular order. Stops early when `f` breaks.
+    #[inline]
+    pub(crate) fn for_each_candidate_of_both<'a>(
+        &self,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        self.candidates::<true, true>(identity, resource, f)
+    }
+
+    /// The candidates of the effects asked for (`DENY`, `GRANT`).
+    #[inline]
+    fn candidates<'a, const DENY: bool, const GRANT: bool>(
+        &self,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if DENY {
+            emit(&self.unanchored_denies, Effect::Deny, f)?;
+        }
+        if GRANT {
+            emit(&self.unanchored_grants, Effect::Grant, f)?;
+        }
+        self.probe_side::<DENY, GRANT>(IDENTITY, identity, f)?;
+        self.probe_side::<DENY, GRANT>(RESOURCE, resource, f)
     }
 
     /// Ids of the rules of `effect` with no indexable atom (evaluated on every request).
@@ -842,8 +892,7 @@ impl Index {
 
     /// Calls `f` with the ids of the candidates of `effect` posted under keys of one side
     /// only ([`IDENTITY`] or [`RESOURCE`]), probed with that side's values; the
-    /// unanchored rules are not included. Used by the per-identity fast path and the
-    /// reverse queries.
+    /// unanchored rules are not included. Used by the reverse queries.
     pub(crate) fn for_each_candidate_on_side<'a>(
         &self,
         side: usize,
@@ -851,19 +900,36 @@ impl Index {
         values: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.probe_side(side, effect, values, f)
+        let f = &mut |_, id| f(id);
+        match effect {
+            Effect::Deny => self.probe_side::<true, false>(side, values, f),
+            Effect::Grant => self.probe_side::<false, true>(side, values, f),
+        }
     }
 
-    /// Probes one side. Walks the side's indexed attributes, reading each value by slot;
-    /// when the side has more slots than a decision remembers and the entity has fewer
-    /// attributes than the side indexes, walks the entity's attributes instead, so that
-    /// a policy that indexes many attributes costs few lookups.
-    fn probe_side<'a>(
+    /// As [`Index::for_each_candidate_on_side`], for the effects asked for (`DENY`,
+    /// `GRANT`) in one walk, each candidate with its effect. Used by the per-identity
+    /// fast path.
+    #[inline]
+    pub(crate) fn for_each_candidate_on_side_of<'a, const DENY: bool, const GRANT: bool>(
         &self,
         side: usize,
-        effect: Effect,
         values: &impl SlotValues<'a>,
-        f: &mut impl FnMut(u32) -> ControlFlow<()>,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        self.probe_side::<DENY, GRANT>(side, values, f)
+    }
+
+    /// Probes one side for the effects asked for. Walks the side's indexed attributes,
+    /// reading each value by slot; when the side has more slots than a decision
+    /// remembers and the entity has fewer attributes than the side indexes, walks the
+    /// entity's attributes instead, so that a policy that indexes many attributes costs
+    /// few lookups.
+    fn probe_side<'a, const DENY: bool, const GRANT: bool>(
+        &self,
+        side: usize,
+        values: &impl SlotValues<'a>,
+        f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let index = &self.sides[side];
         let pool = Pool {
@@ -881,7 +947,7 @@ impl Index {
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
                     let value = Val::read(value.as_ref());
-                    probe_value(ap, &pool, effect, value, f)?;
+                    probe_value::<DENY, GRANT>(ap, &pool, value, f)?;
                 }
             }
             for (key, value) in entity.tag_map() {
@@ -890,23 +956,23 @@ impl Index {
                     .and_then(|slot| index.entry_of_slot(slot))
                 {
                     let value = Val::read(ValueRef::Str(value));
-                    probe_value(ap, &pool, effect, value, f)?;
+                    probe_value::<DENY, GRANT>(ap, &pool, value, f)?;
                 }
             }
-            if effect == Effect::Deny {
+            if DENY {
                 for &i in &index.deny_entries {
                     let (slot, ap) = &index.entries[i as usize];
                     if values.get(*slot) == Val::Absent {
-                        emit(&ap.deny_any, f)?;
+                        emit(&ap.deny_any, Effect::Deny, f)?;
                     }
                 }
             }
         } else {
             for (slot, ap) in &index.entries {
                 match values.get(*slot) {
-                    Val::Absent if effect == Effect::Deny => emit(&ap.deny_any, f)?,
+                    Val::Absent if DENY => emit(&ap.deny_any, Effect::Deny, f)?,
                     Val::Absent => {}
-                    value => probe_value(ap, &pool, effect, value, f)?,
+                    value => probe_value::<DENY, GRANT>(ap, &pool, value, f)?,
                 }
             }
         }
@@ -914,54 +980,65 @@ impl Index {
     }
 }
 
+/// Calls `f(effect, id)` for each id of `list`.
 #[inline]
-fn emit(list: &[u32], f: &mut impl FnMut(u32) -> ControlFlow<()>) -> ControlFlow<()> {
+fn emit(
+    list: &[u32],
+    effect: Effect,
+    f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     for &r in list {
-        f(r)?;
+        f(effect, r)?;
     }
     ControlFlow::Continue(())
 }
 
+/// The candidates one value of the request finds under its attribute, for the effects
+/// asked for (`DENY`, `GRANT`): each key is looked up once for both.
 #[inline]
-fn probe_value(
+fn probe_value<const DENY: bool, const GRANT: bool>(
     ap: &AttributePostings<PostRange>,
     pool: &Pool<'_>,
-    effect: Effect,
     value: Val<'_>,
-    f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     match value {
         Val::Absent => return ControlFlow::Continue(()),
         Val::Str(s) => {
             if let Some(p) = ap.eq_str.get(s.as_bytes()) {
-                p.emit(effect, pool, f)?;
+                p.emit::<DENY, GRANT>(pool, f)?;
             }
-            probe_prefixes(ap, pool, effect, s, f)?;
+            probe_prefixes::<DENY, GRANT>(ap, pool, s, f)?;
         }
         Val::Int(i) => {
             if let Some(p) = ap.eq_int.get(&i) {
-                p.emit(effect, pool, f)?;
+                p.emit::<DENY, GRANT>(pool, f)?;
             }
-            ap.ranges[usize::from(effect == Effect::Deny)].stab(i, f)?;
+            if DENY {
+                ap.ranges[1].stab(i, Effect::Deny, f)?;
+            }
+            if GRANT {
+                ap.ranges[0].stab(i, Effect::Grant, f)?;
+            }
         }
-        Val::Bool(b) => ap.eq_bool[usize::from(b)].emit(effect, pool, f)?,
+        Val::Bool(b) => ap.eq_bool[usize::from(b)].emit::<DENY, GRANT>(pool, f)?,
         Val::Set(items) => {
             if ap.has_strings() {
                 for item in items {
                     if let Some(p) = ap.eq_str.get(item.as_bytes()) {
-                        p.emit(effect, pool, f)?;
+                        p.emit::<DENY, GRANT>(pool, f)?;
                     }
-                    probe_prefixes(ap, pool, effect, item, f)?;
+                    probe_prefixes::<DENY, GRANT>(ap, pool, item, f)?;
                 }
             }
         }
     }
-    ap.present.emit(effect, pool, f)?;
-    if effect == Effect::Deny {
+    ap.present.emit::<DENY, GRANT>(pool, f)?;
+    if DENY {
         if let Some(value) = value.value() {
             for kind in LiteralKind::ALL {
                 if !comparable(value, kind) {
-                    emit(&ap.deny_by_kind[kind as usize], f)?;
+                    emit(&ap.deny_by_kind[kind as usize], Effect::Deny, f)?;
                 }
             }
         }
@@ -971,19 +1048,18 @@ fn probe_value(
 
 /// The rules anchored on a prefix of `text`: one lookup per distinct prefix length.
 #[inline]
-fn probe_prefixes(
+fn probe_prefixes<const DENY: bool, const GRANT: bool>(
     ap: &AttributePostings<PostRange>,
     pool: &Pool<'_>,
-    effect: Effect,
     text: &str,
-    f: &mut impl FnMut(u32) -> ControlFlow<()>,
+    f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     for &len in &ap.prefix_lengths {
         if len > text.len() {
             break;
         }
         if let Some(p) = text.get(..len).and_then(|prefix| ap.prefix.get(prefix)) {
-            p.emit(effect, pool, f)?;
+            p.emit::<DENY, GRANT>(pool, f)?;
         }
     }
     ControlFlow::Continue(())
