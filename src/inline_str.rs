@@ -76,10 +76,24 @@ impl Borrow<[u8]> for InlineStr {
     }
 }
 
+/// The first 8 inline bytes as a big-endian word: compared as integers, they order as
+/// the bytes do, without a call to `memcmp`.
+#[inline]
+fn head(bytes: &[u8; INLINE]) -> u64 {
+    bytes
+        .first_chunk::<8>()
+        .map_or(0, |w| u64::from_be_bytes(*w))
+}
+
 impl PartialEq for InlineStr {
     #[inline]
     fn eq(&self, other: &InlineStr) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            (Repr::Inline { len: a, bytes: x }, Repr::Inline { len: b, bytes: y }) => {
+                a == b && x == y
+            }
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 
@@ -92,10 +106,21 @@ impl PartialOrd for InlineStr {
 }
 
 impl Ord for InlineStr {
-    /// As the bytes order, which is `str`'s order.
+    /// As the bytes order, which is `str`'s order. Two inline strings compare their
+    /// padded bytes, the first 8 as one word: their bytes are zero after the length, so
+    /// the padded bytes' order, then the length's, is the order of the strings (a string
+    /// that only adds NUL bytes to another pads to the same bytes and is longer).
     #[inline]
     fn cmp(&self, other: &InlineStr) -> Ordering {
-        self.as_bytes().cmp(other.as_bytes())
+        match (&self.0, &other.0) {
+            (Repr::Inline { len: a, bytes: x }, Repr::Inline { len: b, bytes: y }) => {
+                match head(x).cmp(&head(y)) {
+                    Ordering::Equal => x[8..].cmp(&y[8..]).then(a.cmp(b)),
+                    unequal => unequal,
+                }
+            }
+            _ => self.as_bytes().cmp(other.as_bytes()),
+        }
     }
 }
 
@@ -147,5 +172,40 @@ mod tests {
             assert_eq!(map.get(n.as_bytes()), Some(&n.len()), "{n}");
         }
         assert_eq!(map.get("rol".as_bytes()), None);
+        for n in names {
+            assert_eq!(map.get(&InlineStr::from(n)), Some(&n.len()), "{n}");
+        }
+    }
+
+    #[test]
+    fn compares_like_bytes() {
+        // NUL bytes (padding looks the same), prefixes, the longest inline length and one
+        // more, high bytes (unsigned order), and both representations mixed.
+        let texts = [
+            "",
+            "\0",
+            "\0\0",
+            "a",
+            "a\0",
+            "ab",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopqrstuv",
+            "abcdefghijklmnopqrstuvw",
+            "abcdefghijklmnopqrstuu",
+            "é",
+            "\u{7f}",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzz",
+        ];
+        for a in texts {
+            for b in texts {
+                let (x, y) = (InlineStr::from(a), InlineStr::from(b));
+                assert_eq!(x.cmp(&y), a.as_bytes().cmp(b.as_bytes()), "{a:?} {b:?}");
+                assert_eq!(x == y, a == b, "{a:?} {b:?}");
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::entity::Entity;
+use crate::inline_str::InlineStr;
 use crate::ir::{self, Expr};
 use crate::value::ValueRef;
 use crate::vocabulary::Attribute;
@@ -28,8 +29,9 @@ pub(crate) const DENSE_SLOTS: usize = 12;
 /// The attributes of one side, numbered.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SlotTable {
-    /// Slot → attribute.
-    attributes: Vec<Attribute>,
+    /// Slot → the attribute as an entity's map key (whether it is a tag, and the name or
+    /// tag key), so that reading a slot compares keys without a call to `memcmp`.
+    keys: Vec<(bool, InlineStr)>,
     /// Plain attribute name → slot.
     names: FxHashMap<Arc<str>, u32>,
     /// Tag key → slot.
@@ -44,10 +46,13 @@ impl SlotTable {
             Attribute::Tag(k) => (&mut self.tags, k),
         };
         // INVARIANT: slot counts fit in u32 (each is an attribute written in the policy).
-        let next = self.attributes.len() as u32;
+        let next = self.keys.len() as u32;
         let slot = *map.entry(key.clone()).or_insert(next);
         if slot == next {
-            self.attributes.push(attribute.clone());
+            self.keys.push(match attribute {
+                Attribute::Name(n) => (false, InlineStr::from(&**n)),
+                Attribute::Tag(k) => (true, InlineStr::from(&**k)),
+            });
         }
         slot
     }
@@ -74,12 +79,7 @@ impl SlotTable {
 
     /// The number of slots.
     pub(crate) fn len(&self) -> usize {
-        self.attributes.len()
-    }
-
-    /// The attribute of `slot`.
-    pub(crate) fn attribute(&self, slot: u32) -> &Attribute {
-        &self.attributes[slot as usize]
+        self.keys.len()
     }
 }
 
@@ -195,7 +195,10 @@ impl<'a> SideValues<'a> {
 impl<'a> SlotValues<'a> for SideValues<'a> {
     #[inline]
     fn get(&self, slot: u32) -> Val<'a> {
-        let read = |slot| Val::of(self.entity.value_of(self.slots.attribute(slot)));
+        let read = |slot: u32| match self.slots.keys.get(slot as usize) {
+            Some((tag, key)) => Val::of(self.entity.value_of_key(*tag, key)),
+            None => Val::Absent,
+        };
         match self.read.get(slot as usize) {
             Some(cell) => match cell.get() {
                 Some(value) => value,

@@ -95,6 +95,16 @@ impl Entity {
         }
     }
 
+    /// The value of plain attribute `key`, or of tag `key` when `tag`.
+    #[inline]
+    pub(crate) fn value_of_key(&self, tag: bool, key: &InlineStr) -> Option<ValueRef<'_>> {
+        if tag {
+            self.tags.get(key).map(|s| ValueRef::Str(s))
+        } else {
+            self.attributes.get(key).map(Value::as_ref)
+        }
+    }
+
     pub(crate) fn attribute_map(&self) -> &BTreeMap<InlineStr, Value> {
         &self.attributes
     }
