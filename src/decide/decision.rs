@@ -75,6 +75,9 @@ impl Reason {
     }
 }
 
+/// A decision's reasons: one is kept inline.
+pub(crate) type Reasons = smallvec::SmallVec<[Reason; 1]>;
+
 /// How a decision was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DecidedBy {
@@ -113,7 +116,8 @@ pub enum DecidedBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub(crate) decided_by: DecidedBy,
-    pub(crate) reasons: Vec<Reason>,
+    /// Most decisions have one reason: kept in the decision itself, not allocated.
+    pub(crate) reasons: Reasons,
     /// The [`Engine`](crate::Engine) version of the policy that decided.
     pub(crate) policy_version: Option<u64>,
 }
@@ -151,7 +155,7 @@ impl Decision {
     pub(crate) fn unknown_subject(policy_version: u64) -> Decision {
         Decision {
             decided_by: DecidedBy::UnknownSubject,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             policy_version: Some(policy_version),
         }
     }

@@ -21,7 +21,7 @@ use std::ops::ControlFlow;
 use crate::entity::Entity;
 use crate::ir::{RuleId, RuleList};
 use crate::vocabulary::Effect;
-use decision::{DecidedBy, Decision, Reason};
+use decision::{DecidedBy, Decision, Reason, Reasons};
 use eval::Outcome;
 
 /// What a decision path reports to: which effects are still worth evaluating, and each
@@ -166,7 +166,7 @@ pub(crate) fn authorize(path: &impl Applying) -> Decision {
     } else {
         return Decision {
             decided_by: DecidedBy::Default,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             policy_version: None,
         };
     };

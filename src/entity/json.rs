@@ -10,7 +10,6 @@
 //! * the **size limit** applies to the text of each entity.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
@@ -18,7 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use super::{Entity, TAGS_KEY};
+use super::{Entity, KeyMap, TAGS_KEY};
 use crate::diagnostics::Code;
 use crate::error::InputError;
 use crate::lexical::is_integer_text;
@@ -38,14 +37,16 @@ pub(super) fn entity_from_text(text: &str, what: &str) -> Result<Entity, InputEr
     }
     let fields = strict_object(text, what, "a JSON object")?;
     let mut entity = Entity::default();
+    // Gathered, then sorted once (the keys are unique: `strict_object` refuses repeats).
+    let mut attributes = Vec::new();
     for (key, raw) in fields {
         let path = child_path(what, &key);
         if key == TAGS_KEY {
             entity.tags = read_tags(raw, &path)?;
         } else if let Some(v) = read_value(raw, &path)? {
-            entity.attributes.insert(InlineStr::from(key), v);
+            attributes.push((InlineStr::from(key), v));
         }
-        if entity.attributes.len() + entity.tags.len() > MAX_ENTITY_ATTRIBUTES {
+        if attributes.len() + entity.tags.len() > MAX_ENTITY_ATTRIBUTES {
             return Err(InputError::new(
                 Code::InputTooLarge,
                 what,
@@ -53,6 +54,7 @@ pub(super) fn entity_from_text(text: &str, what: &str) -> Result<Entity, InputEr
             ));
         }
     }
+    entity.attributes = KeyMap::from_entries(attributes);
     Ok(entity)
 }
 
@@ -186,15 +188,15 @@ pub(crate) fn child_path(parent: &str, key: &str) -> String {
     }
 }
 
-fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<InlineStr, String>, InputError> {
+fn read_tags(raw: &RawValue, path: &str) -> Result<KeyMap<String>, InputError> {
     match JsonKind::of(raw.get()) {
-        JsonKind::Null => Ok(BTreeMap::new()),
+        JsonKind::Null => Ok(KeyMap::default()),
         JsonKind::Object => {
-            let mut tags = BTreeMap::new();
+            let mut tags = Vec::new();
             for (k, v) in strict_object(raw.get(), path, "a JSON object")? {
                 match JsonKind::of(v.get()) {
                     JsonKind::String => {
-                        tags.insert(InlineStr::from(k), string(v));
+                        tags.push((InlineStr::from(k), string(v)));
                     }
                     JsonKind::Null => {}
                     other => {
@@ -206,7 +208,7 @@ fn read_tags(raw: &RawValue, path: &str) -> Result<BTreeMap<InlineStr, String>, 
                     }
                 }
             }
-            Ok(tags)
+            Ok(KeyMap::from_entries(tags))
         }
         other => Err(InputError::new(
             Code::JsonType,

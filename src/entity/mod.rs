@@ -22,8 +22,7 @@
 //! ```
 
 mod json;
-
-use std::collections::BTreeMap;
+mod map;
 
 use crate::error::InputError;
 use crate::inline_str::InlineStr;
@@ -31,6 +30,7 @@ use crate::value::{Value, ValueRef};
 use crate::vocabulary::Attribute;
 
 pub(crate) use json::{strict_object, strict_value, StrictJson};
+pub(crate) use map::KeyMap;
 
 /// The JSON key that holds tags; no attribute may carry this name.
 pub(crate) const TAGS_KEY: &str = "tags";
@@ -38,8 +38,8 @@ pub(crate) const TAGS_KEY: &str = "tags";
 /// What identities and resources are: attributes plus tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Entity {
-    attributes: BTreeMap<InlineStr, Value>,
-    tags: BTreeMap<InlineStr, String>,
+    attributes: KeyMap<Value>,
+    tags: KeyMap<String>,
 }
 
 impl Entity {
@@ -99,17 +99,17 @@ impl Entity {
     #[inline]
     pub(crate) fn value_of_key(&self, tag: bool, key: &InlineStr) -> Option<ValueRef<'_>> {
         if tag {
-            self.tags.get(key).map(|s| ValueRef::Str(s))
+            self.tags.get_key(key).map(|s| ValueRef::Str(s))
         } else {
-            self.attributes.get(key).map(Value::as_ref)
+            self.attributes.get_key(key).map(Value::as_ref)
         }
     }
 
-    pub(crate) fn attribute_map(&self) -> &BTreeMap<InlineStr, Value> {
+    pub(crate) fn attribute_map(&self) -> &KeyMap<Value> {
         &self.attributes
     }
 
-    pub(crate) fn tag_map(&self) -> &BTreeMap<InlineStr, String> {
+    pub(crate) fn tag_map(&self) -> &KeyMap<String> {
         &self.tags
     }
 }
