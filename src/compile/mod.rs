@@ -88,6 +88,12 @@ struct PostRange {
 const DIRECT: u32 = 1 << 31;
 
 impl PostRange {
+    /// Whether no rule is posted here.
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.start & !DIRECT == self.end
+    }
+
     /// Calls `f(effect, id)` with each id posted for the effects asked for (`DENY`,
     /// `GRANT`), denies first.
     ///
@@ -1033,8 +1039,10 @@ fn probe_value<const DENY: bool, const GRANT: bool>(
             }
         }
     }
-    ap.present.emit::<DENY, GRANT>(pool, f)?;
-    if DENY {
+    if !ap.present.is_empty() {
+        ap.present.emit::<DENY, GRANT>(pool, f)?;
+    }
+    if DENY && ap.deny_by_kind.iter().any(|list| !list.is_empty()) {
         if let Some(value) = value.value() {
             for kind in LiteralKind::ALL {
                 if !comparable(value, kind) {

@@ -69,9 +69,13 @@ impl<V> KeyMap<V> {
     }
 
     /// The value of `key`, compared as [`InlineStr`]s (no `memcmp` call when both are
-    /// short): the decision path's read.
+    /// short): the decision path's read. A small map is scanned (keys of another length
+    /// are told apart by their first word), a larger one searched.
     #[inline]
     pub(crate) fn get_key(&self, key: &InlineStr) -> Option<&V> {
+        if self.entries.len() <= Self::SCANNED {
+            return self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        }
         let mut lo = 0;
         let mut hi = self.entries.len();
         while lo < hi {
@@ -85,6 +89,9 @@ impl<V> KeyMap<V> {
         }
         None
     }
+
+    /// Maps of at most this many keys are scanned rather than searched.
+    const SCANNED: usize = 8;
 
     /// Sets `key` to `value`, returning the value it replaces.
     pub(crate) fn insert(&mut self, key: InlineStr, value: V) -> Option<V> {
