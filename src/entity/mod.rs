@@ -35,6 +35,9 @@ pub(crate) use map::KeyMap;
 /// The JSON key that holds tags; no attribute may carry this name.
 pub(crate) const TAGS_KEY: &str = "tags";
 
+/// How many values of each map [`Entity::touch`] loads.
+const TOUCHED: usize = 8;
+
 /// What identities and resources are: attributes plus tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Entity {
@@ -103,6 +106,29 @@ impl Entity {
         } else {
             self.attributes.get_key(key).map(Value::as_ref)
         }
+    }
+
+    /// Loads the first byte of the first few string values (and sets' first elements),
+    /// so that a decision's cache misses on them start together, at once, rather than one
+    /// after another as the index and the rules come to read them. Measured on the cold
+    /// benchmark requests, `decide_profile`, medians of 10 alternating runs: 1 000 rules
+    /// 341 → 190 ns (`is_allowed`), 369 → 220 ns (`authorize`); 100 000 rules 490 → 435
+    /// and 535 → 500 ns.
+    #[inline]
+    pub(crate) fn touch(&self) {
+        let mut first = 0u8;
+        for (_, value) in self.attributes.iter().take(TOUCHED) {
+            let text = match value {
+                Value::Str(s) => s.as_str(),
+                Value::Set(items) => items.iter().next().unwrap_or_default(),
+                Value::Int(_) | Value::Bool(_) => "",
+            };
+            first ^= text.as_bytes().first().copied().unwrap_or(0);
+        }
+        for (_, value) in self.tags.iter().take(TOUCHED) {
+            first ^= value.as_bytes().first().copied().unwrap_or(0);
+        }
+        std::hint::black_box(first);
     }
 
     pub(crate) fn attribute_map(&self) -> &KeyMap<Value> {
