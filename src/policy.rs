@@ -582,6 +582,11 @@ impl<'a> Indexed<'a> {
 
     #[inline]
     fn new(policy: &'a Policy, identity: &'a Entity, resource: &'a Entity) -> Self {
+        // One decision on a request the caller just handed over: start its misses
+        // together (not on the prepared path, whose reverse-query scans check many
+        // resources and read few of their values).
+        identity.touch();
+        resource.touch();
         let layers = &policy.inner.layers;
         let index = layers.base().index();
         Indexed {

@@ -156,7 +156,7 @@ impl<'a> PreparedLayer<'a> {
             prepared(sink, Effect::Grant, r, Truth::True)?;
         }
         let identity = &self.identity_values;
-        index.for_each_candidate_on_side_of::<true, true>(RESOURCE, resource, &mut |effect, id| {
+        index.for_each_candidate_on_side_of(RESOURCE, sink.only(), resource, &mut |effect, id| {
             if !sink.wants(effect) {
                 return ControlFlow::Continue(());
             }

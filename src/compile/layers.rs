@@ -60,7 +60,7 @@ impl Layer {
         sink: &mut impl Sink,
     ) -> ControlFlow<()> {
         self.index
-            .for_each_candidate_of_both(identity, resource, &mut |effect, id| {
+            .for_each_candidate_of(sink.only(), identity, resource, &mut |effect, id| {
                 if !sink.wants(effect) {
                     return ControlFlow::Continue(());
                 }

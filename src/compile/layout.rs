@@ -172,7 +172,6 @@ impl<'a> SideValues<'a> {
     /// `entity`'s values for the slots of `side`, read as they are asked for.
     #[inline]
     pub(crate) fn normalize(layout: &'a Layout, side: usize, entity: &'a Entity) -> Self {
-        entity.touch();
         SideValues {
             entity,
             slots: &layout.slots[side],

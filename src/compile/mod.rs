@@ -857,17 +857,22 @@ impl Index {
     }
 
     /// Calls `f(effect, id)` with every candidate rule of either effect for this
-    /// request, in one walk over the request's values (each key is looked up once for
-    /// both effects; a key's denies come before its grants), possibly more than once
-    /// and in no particular order. Stops early when `f` breaks.
+    /// request (or of `only` that effect), in one walk over the request's values (each
+    /// key is looked up once for both effects; a key's denies come before its grants),
+    /// possibly more than once and in no particular order. Stops early when `f` breaks.
     #[inline]
-    pub(crate) fn for_each_candidate_of_both<'a>(
+    pub(crate) fn for_each_candidate_of<'a>(
         &self,
+        only: Option<Effect>,
         identity: &impl SlotValues<'a>,
         resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.candidates::<true, true>(identity, resource, f)
+        match only {
+            None => self.candidates::<true, true>(identity, resource, f),
+            Some(Effect::Deny) => self.candidates::<true, false>(identity, resource, f),
+            Some(Effect::Grant) => self.candidates::<false, true>(identity, resource, f),
+        }
     }
 
     /// The candidates of the effects asked for (`DENY`, `GRANT`).
@@ -913,17 +918,21 @@ impl Index {
         }
     }
 
-    /// As [`Index::for_each_candidate_on_side`], for the effects asked for (`DENY`,
-    /// `GRANT`) in one walk, each candidate with its effect. Used by the per-identity
-    /// fast path.
+    /// As [`Index::for_each_candidate_on_side`], for both effects in one walk (or `only`
+    /// one), each candidate with its effect. Used by the per-identity fast path.
     #[inline]
-    pub(crate) fn for_each_candidate_on_side_of<'a, const DENY: bool, const GRANT: bool>(
+    pub(crate) fn for_each_candidate_on_side_of<'a>(
         &self,
         side: usize,
+        only: Option<Effect>,
         values: &impl SlotValues<'a>,
         f: &mut impl FnMut(Effect, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        self.probe_side::<DENY, GRANT>(side, values, f)
+        match only {
+            None => self.probe_side::<true, true>(side, values, f),
+            Some(Effect::Deny) => self.probe_side::<true, false>(side, values, f),
+            Some(Effect::Grant) => self.probe_side::<false, true>(side, values, f),
+        }
     }
 
     /// Probes one side for the effects asked for. Walks the side's indexed attributes,

@@ -33,6 +33,13 @@ pub(crate) trait Sink {
     /// Rule `rule` of `effect` applies (`outcome` is never [`Outcome::NotApplied`]);
     /// breaking stops the walk.
     fn applies(&mut self, effect: Effect, rule: u32, outcome: Outcome) -> ControlFlow<()>;
+
+    /// The one effect this sink ever wants, if it wants only one: the walk then does not
+    /// visit the other effect's postings at all (a deny check over a resource with many
+    /// grants posted under its keys would otherwise walk them only to skip them).
+    fn only(&self) -> Option<Effect> {
+        None
+    }
 }
 
 /// A decision path: finds the rules that apply to one request.
@@ -79,6 +86,11 @@ impl<F: FnMut(u32, Outcome) -> ControlFlow<()>> Sink for Only<F> {
     #[inline]
     fn wants(&self, effect: Effect) -> bool {
         effect == self.effect
+    }
+
+    #[inline]
+    fn only(&self) -> Option<Effect> {
+        Some(self.effect)
     }
 
     #[inline]
