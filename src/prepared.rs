@@ -157,12 +157,7 @@ impl<'a> PreparedLayer<'a> {
         }
         let identity = &self.identity_values;
         index.for_each_candidate_on_side_of(RESOURCE, sink.only(), resource, &mut |effect, id| {
-            if !sink.wants(effect) {
-                return ControlFlow::Continue(());
-            }
-            layer.evaluate(id, identity, resource, &mut |r, outcome| {
-                sink.applies(effect, r, outcome)
-            })
+            layer.report(effect, id, identity, resource, sink)
         })
     }
 }

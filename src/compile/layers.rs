@@ -61,20 +61,34 @@ impl Layer {
     ) -> ControlFlow<()> {
         self.index
             .for_each_candidate_of(sink.only(), identity, resource, &mut |effect, id| {
-                if !sink.wants(effect) {
-                    return ControlFlow::Continue(());
-                }
-                self.evaluate(id, identity, resource, &mut |r, outcome| {
-                    sink.applies(effect, r, outcome)
-                })
+                self.report(effect, id, identity, resource, sink)
             })
+    }
+
+    /// Evaluates the candidate of `effect` whose program starts at `id` when `sink` still
+    /// wants that effect, and reports it to `sink` when it applies.
+    #[inline]
+    pub(crate) fn report<'a>(
+        &self,
+        effect: Effect,
+        id: u32,
+        identity: &impl SlotValues<'a>,
+        resource: &impl SlotValues<'a>,
+        sink: &mut impl Sink,
+    ) -> ControlFlow<()> {
+        if !sink.wants(effect) {
+            return ControlFlow::Continue(());
+        }
+        self.evaluate(id, identity, resource, &mut |r, outcome| {
+            sink.applies(effect, r, outcome)
+        })
     }
 
     /// Evaluates the candidate whose program starts at `id` and calls
     /// `f(position, outcome)` when it applies. A gone rule is skipped before it is
     /// evaluated; without a position map (no incremental edit) no map is read.
     #[inline]
-    pub(crate) fn evaluate<'a>(
+    fn evaluate<'a>(
         &self,
         id: u32,
         identity: &impl SlotValues<'a>,

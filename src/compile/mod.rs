@@ -849,11 +849,7 @@ impl Index {
         resource: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let f = &mut |_, id| f(id);
-        match effect {
-            Effect::Deny => self.candidates::<true, false>(identity, resource, f),
-            Effect::Grant => self.candidates::<false, true>(identity, resource, f),
-        }
+        self.for_each_candidate_of(Some(effect), identity, resource, &mut |_, id| f(id))
     }
 
     /// Calls `f(effect, id)` with every candidate rule of either effect for this
@@ -911,11 +907,7 @@ impl Index {
         values: &impl SlotValues<'a>,
         f: &mut impl FnMut(u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let f = &mut |_, id| f(id);
-        match effect {
-            Effect::Deny => self.probe_side::<true, false>(side, values, f),
-            Effect::Grant => self.probe_side::<false, true>(side, values, f),
-        }
+        self.for_each_candidate_on_side_of(side, Some(effect), values, &mut |_, id| f(id))
     }
 
     /// As [`Index::for_each_candidate_on_side`], for both effects in one walk (or `only`

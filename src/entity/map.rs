@@ -13,7 +13,6 @@
 //! that building an entity of `n` attributes costs O(n²) moves in the worst case (about
 //! 50 ms at 4 096). Bulk reads ([`KeyMap::from_entries`]) sort once instead.
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use crate::inline_str::InlineStr;
@@ -76,18 +75,8 @@ impl<V> KeyMap<V> {
         if self.entries.len() <= Self::SCANNED {
             return self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         }
-        let mut lo = 0;
-        let mut hi = self.entries.len();
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let (k, v) = &self.entries[mid];
-            match k.cmp(key) {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => return Some(v),
-            }
-        }
-        None
+        let at = self.entries.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&self.entries[at].1)
     }
 
     /// Maps of at most this many keys are scanned rather than searched.
